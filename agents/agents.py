@@ -1,0 +1,124 @@
+"""The actors: states, blocs and organisations, as Mesa agents.
+
+Agents are thin views on the model's numpy arrays (positions, trust, rungs): the O(N^2) dyads
+stay cheap, and the rules in ``sim.rules`` stay pure. An agent's own decisions -- what to
+propose at a venue and whether to accept a package -- are its methods.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.rules.bargaining import Evaluation, Group, Problem, Proposal, Side, best_package, evaluate
+
+if TYPE_CHECKING:
+    from sim.model import DiplomacyModel
+    from sim.scenario import Actor
+
+
+class DiplomaticActor(mesa.Agent):
+    """An actor of the scenario; ``index`` is its row in the model's arrays."""
+
+    model: DiplomacyModel
+
+    def __init__(self, model: DiplomacyModel, spec: Actor, index: int):
+        super().__init__(model)
+        self.spec = spec
+        self.index = index
+        self.actor_id = spec.id
+        self.name = spec.name
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def capability(self) -> float:
+        return float(self.model.capability[self.index])
+
+    @property
+    def position(self) -> dict[str, float]:
+        m = self.model
+        return {iid: float(m.position[self.index, j]) for j, iid in enumerate(m.issue_ids) if m.salience[self.index, j] > 0}
+
+    def trust_in(self, other: str) -> float:
+        return float(self.model.trust[self.index, self.model.index_of[other]])
+
+    def rung_toward(self, other: str) -> str:
+        return self.model.ladder_ids[self.model.rung[self.index, self.model.index_of[other]]]
+
+    def side(self, trust: float, war_value: float) -> Side:
+        """This actor as it enters a negotiation, with the given trust and war option."""
+        m, i = self.model, self.index
+        return Side(
+            id=self.actor_id,
+            position=m.position[i],
+            salience=m.salience[i],
+            risk=float(m.risk[i]),
+            red_low=m.red_low[i],
+            red_high=m.red_high[i],
+            trust=float(trust),
+            war_value=float(war_value),
+            survival=m.survival_of(i),
+            values_legal_form=self.spec.traits.values_legal_form,
+            binding_cost=self.spec.traits.binding_cost,
+            linkage=frozenset(m.issue_index[j] for j in self.spec.traits.linkage),
+        )
+
+    def propose(self, problem: Problem, anchor: np.ndarray) -> Proposal:
+        """Table the package that maximises expected utility (see ``best_package``)."""
+        return best_package(problem, anchor)
+
+    def respond(self, side: Side, proposal: Proposal, problem: Problem) -> Evaluation:
+        """Accept or reject a package, with the comparison logged (see ``evaluate``)."""
+        return evaluate(
+            side,
+            proposal.values,
+            proposal.include,
+            problem.baseline,
+            problem.compliance,
+            problem.open_issues,
+            private_cost=float(self.model.private_cost[self.index]),
+            binding=proposal.legal_form == "legally_binding",
+            legal_boost=problem.legal_boost,
+            ultimatum=problem.ultimatum,
+        )
+
+    def as_group(self, proposer: int, ultimatum: bool, present: set[int]) -> Group:
+        """This actor as a decision unit facing ``proposer``: a bloc brings its members who are
+        not at the table in their own right."""
+        return Group(head=self.model.side_facing(self.index, proposer, ultimatum))
+
+
+class StateAgent(DiplomaticActor):
+    """A sovereign state: decides alone."""
+
+
+class BlocAgent(DiplomaticActor):
+    """An alliance or union (NATO, the EU): accepts by its internal rule among members modelled
+    as actors, and its agreements bind them."""
+
+    @property
+    def members(self) -> list[str]:
+        return list(self.spec.members)
+
+    def as_group(self, proposer: int, ultimatum: bool, present: set[int]) -> Group:
+        m = self.model
+        members = tuple(
+            m.side_facing(m.index_of[a], proposer, ultimatum) for a in self.spec.members if m.index_of[a] not in present
+        )
+        return Group(head=m.side_facing(self.index, proposer, ultimatum), members=members, rule=self.spec.internal_rule)
+
+
+class OrganisationAgent(DiplomaticActor):
+    """An international organisation (the OSCE): convenes and proposes, never fights."""
+
+
+AGENT_CLASSES: dict[str, type[DiplomaticActor]] = {
+    "state": StateAgent,
+    "bloc": BlocAgent,
+    "organisation": OrganisationAgent,
+}

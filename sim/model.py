@@ -1,0 +1,541 @@
+"""DiplomacyModel: states and blocs negotiating at scheduled venues on an escalation ladder.
+
+One step is one calendar step (a day by default), in this order: exogenous events; the day's
+venues (proposals, evaluations, agreements, position and trust updates); members' pull toward
+their blocs; each actor's choice of rung toward every other actor; the end-of-run check; data
+collection. The rules are pure functions in ``sim.rules``; this module only wires them to the
+scenario and keeps the state in numpy arrays, with agents as views on them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from agents.agents import AGENT_CLASSES, DiplomaticActor
+from sim.params import Parameters
+from sim.result import RunResult
+from sim.rules.bargaining import Problem, Side, rule_met
+from sim.rules.dynamics import (
+    concession,
+    desired_rung,
+    move_toward_proposal,
+    next_rung,
+    pull_toward_bloc,
+    talks_option_value,
+    update_trust,
+)
+from sim.rules.utility import compromise, discounted_change, issue_utilities, project
+from sim.rules.war import CostPriors, coalition_capability, war_values, win_probability
+from sim.scenario import Scenario, ScenarioError, Venue, config_sha256, load_scenario
+
+
+class DiplomacyModel(mesa.Model):
+    """Agent-based model of crisis diplomacy.
+
+    ``DiplomacyModel(config=<path or Scenario>, rng=<int>, **params)``: ``config`` defaults to the
+    bundled 2022 scenario; keyword parameters override the scenario's ``parameters`` block.
+    """
+
+    def __init__(self, config: str | Path | Scenario | None = None, rng: int | None = None, **params: Any):
+        super().__init__(rng=rng)
+        sc = config if isinstance(config, Scenario) else load_scenario(config)
+        try:
+            self.params = Parameters(**{**sc.parameters.model_dump(), **params})
+        except ValidationError as exc:
+            raise ScenarioError(
+                "parameters", [(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
+            ) from None
+        self.config = sc
+        self.seed = rng
+        self.config_sha256 = config_sha256(sc)
+        self._build_arrays(sc)
+        self.actor_agents: list[DiplomaticActor] = [
+            AGENT_CLASSES[a.kind](self, a, i) for i, a in enumerate(sc.actors)
+        ]
+        self.private_cost = self.priors.sample(self.rng)
+        self.initial_position = self.position.copy()
+        self.day = 0  # index of the next calendar step to simulate
+        self.outcome: str | None = None
+        self.escalation: dict[str, Any] | None = None
+        self.agreements: list[dict[str, Any]] = []
+        self.venue_log: list[dict[str, Any]] = []
+        self.escalation_log: list[dict[str, Any]] = []
+        self.max_rung_index = int(self.rung.max())
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "date": lambda m: m.date.isoformat(),
+                "positions": lambda m: m.position.copy(),
+                "trust": lambda m: m.trust.copy(),
+                "rungs": lambda m: m.rung.copy(),
+                "agreed": lambda m: m.agreed.copy(),
+            },
+            tables={
+                "decisions": [
+                    "step", "date", "venue", "proposer", "actor", "package", "legal_form", "accepted", "reason",
+                    "value", "status_quo_value", "war_option", "reservation", "trust", "trust_effective",
+                    "trust_discount", "crossed_red_lines", "missing_linkage",
+                ],
+            },
+        )
+        self.running = True
+
+    # ------------------------------------------------------------------ state
+
+    def _build_arrays(self, sc: Scenario) -> None:
+        self.actor_ids = sc.actor_ids
+        self.issue_ids = sc.issue_ids
+        self.index_of = {a: i for i, a in enumerate(self.actor_ids)}
+        self.issue_index = {j: k for k, j in enumerate(self.issue_ids)}
+        n, m = len(self.actor_ids), len(self.issue_ids)
+        self.kind = np.array([a.kind for a in sc.actors])
+        self.capability = np.array([a.capability for a in sc.actors], dtype=float)
+        self.position = np.zeros((n, m))
+        self.salience = np.zeros((n, m))
+        self.red_low = np.zeros((n, m))
+        self.red_high = np.ones((n, m))
+        for i, a in enumerate(sc.actors):
+            for iid, pos in a.positions.items():
+                j = self.issue_index[iid]
+                self.position[i, j] = pos.ideal
+                self.salience[i, j] = pos.salience
+                if pos.red_line is not None:
+                    self.red_low[i, j], self.red_high[i, j] = pos.red_line
+        self.risk = np.array([a.traits.risk_attitude for a in sc.actors])
+        self.flexibility = np.array([a.traits.flexibility for a in sc.actors])
+        self.compliance = np.array([iss.compliance for iss in sc.issues])
+        self.allowed = [iss.values for iss in sc.issues]
+        self.status_quo = np.array([iss.status_quo for iss in sc.issues])
+        self.baseline = self.status_quo.copy()
+        self.agreed = np.zeros(m, dtype=bool)
+        self.competence = np.zeros((n, m), dtype=bool)
+        for j, iss in enumerate(sc.issues):
+            if iss.competence:
+                self.competence[[self.index_of[a] for a in iss.competence], j] = True
+            else:
+                self.competence[:, j] = self.salience[:, j] > 0
+        self.trust = np.full((n, n), sc.trust.default)
+        for frm, row in (sc.trust.__pydantic_extra__ or {}).items():
+            for to, v in row.items():
+                self.trust[self.index_of[frm], self.index_of[to]] = v
+        np.fill_diagonal(self.trust, 1.0)
+        self.ladder_ids = [r.id for r in sc.ladder.rungs]
+        self.ladder_scores = np.array([r.score for r in sc.ladder.rungs])
+        self.war_index = sc.ladder.index(sc.ladder.war)
+        self.rung = np.full((n, n), sc.ladder.index(sc.ladder.baseline), dtype=int)
+        for i, a in enumerate(sc.actors):
+            if a.initial_rung.default is not None:
+                self.rung[i, :] = sc.ladder.index(a.initial_rung.default)
+            for tgt, r in a.initial_rung.toward.items():
+                self.rung[i, self.index_of[tgt]] = sc.ladder.index(r)
+        np.fill_diagonal(self.rung, sc.ladder.index(sc.ladder.baseline))
+        fighter = self.kind != "organisation"
+        self.can_fight = fighter[:, None] & fighter[None, :] & ~np.eye(n, dtype=bool)
+        self.threat_cost = np.zeros((n, n))
+        self.members = {i: [self.index_of[x] for x in a.members] for i, a in enumerate(sc.actors) if a.members}
+        # Sides: actors linked by bloc membership form one side; agreements are made between sides.
+        self.side_of = np.arange(n)
+        for b, ms in self.members.items():
+            for x in ms:
+                old, new = self.side_of[x], self.side_of[b]
+                self.side_of[self.side_of == old] = new
+        for a in sc.actors:
+            for t in a.threats:
+                for victim in t.protects:
+                    self.threat_cost[self.index_of[t.target], self.index_of[victim]] += t.cost * a.traits.resolve
+        self.perception = np.ones((n, n))
+        for mp in sc.beliefs.misperception:
+            self.perception[self.index_of[mp.observer], self.index_of[mp.target]] = mp.capability_factor
+        priors = [a.conflict_cost for a in sc.actors]
+        self.priors = CostPriors(
+            [p.distribution for p in priors],
+            [p.low for p in priors],
+            [p.mode if p.mode is not None else p.low for p in priors],
+            [p.high for p in priors],
+        )
+        self.venues_by_step: dict[int, list[Venue]] = {}
+        for v in sorted(sc.venues, key=lambda v: v.date):
+            self.venues_by_step.setdefault(sc.calendar.step_of(v.date), []).append(v)
+        self.events_by_step: dict[int, list[Any]] = {}
+        for e in sc.events:
+            self.events_by_step.setdefault(sc.calendar.step_of(e.date), []).append(e)
+        on_agenda = {iid for v in sc.venues for iid in v.agenda}
+        self.agenda_issues = np.array([iid in on_agenda for iid in self.issue_ids])
+
+    @property
+    def date(self) -> dt.date:
+        """Date of the last simulated step (the start date before the first)."""
+        return self.config.calendar.date_of(max(self.day - 1, 0))
+
+    @property
+    def n_steps(self) -> int:
+        return self.config.calendar.n_steps
+
+    def survival_of(self, i: int):
+        """``x -> P(c_i >= x)`` under the shared prior over ``i``'s private cost."""
+        return lambda x: self.priors.survival(i, x)
+
+    def war_matrix(self) -> np.ndarray:
+        """Gross war values ``W[i, t]`` as each ``i`` perceives them (Fearon 1995)."""
+        cap = coalition_capability(self.capability, self.members)
+        p = win_probability(cap[:, None], cap[None, :] * self.perception)
+        return war_values(self.position, self.salience, self.risk, self.baseline, p, self.threat_cost, self.competence)
+
+    def side_facing(self, i: int, proposer: int, ultimatum: bool) -> Side:
+        """Actor ``i`` as a recipient of ``proposer``'s package."""
+        war = self._war[i, proposer] if ultimatum else self._best_war[i]
+        return self.actor_agents[i].side(self.trust[i, proposer], war)
+
+    # ------------------------------------------------------------------ step
+
+    def step(self) -> None:
+        """Advance one calendar step; does nothing once the run has ended."""
+        if not self.running:
+            return
+        t = self.day
+        self._apply_events(t)
+        self._refresh_war()
+        for venue in self.venues_by_step.get(t, []):
+            if self.outcome is None:
+                self._hold(venue, t)
+        if self.outcome is None:
+            self._bloc_pull()
+            self._refresh_war()
+            self._choose_rungs(t)
+        self.day += 1
+        if self.outcome is None:
+            if self.agenda_issues.any() and self.agreed[self.agenda_issues].all():
+                self.outcome = "agreement"
+            elif self.day >= self.n_steps:
+                self.outcome = "stalemate"
+        self.datacollector.collect(self)
+        if self.outcome is not None:
+            self.running = False
+
+    def run(self, max_steps: int | None = None) -> RunResult:
+        """Step to the end of the run (or ``max_steps`` steps) and return the result."""
+        limit = self.n_steps if max_steps is None else min(max_steps, self.n_steps)
+        while self.running and self.day < limit:
+            self.step()
+        return self.result()
+
+    def _apply_events(self, t: int) -> None:
+        for e in self.events_by_step.get(t, []):
+            i = self.index_of[e.actor]
+            if e.kind == "capability":
+                self.capability[i] = max(0.0, self.capability[i] + e.delta)
+            elif e.kind == "trust":
+                k = self.index_of[e.target]
+                self.trust[i, k] = float(np.clip(self.trust[i, k] + e.delta, 0.0, 1.0))
+            else:
+                j = self.issue_index[e.issue]
+                self.salience[i, j] = float(np.clip(self.salience[i, j] + e.delta, 0.0, 1.0))
+
+    def _refresh_war(self) -> None:
+        self._war = self.war_matrix()
+        masked = np.where(self.can_fight, self._war, -np.inf)
+        self._best_war = np.where(self.can_fight.any(axis=1), masked.max(axis=1), -np.inf)
+
+    # ------------------------------------------------------------------ venues
+
+    def _hold(self, venue: Venue, t: int) -> None:
+        """A meeting: participants, chair first, each table a package to all the others."""
+        parts = [self.index_of[p] for p in venue.order]
+        ultimatum = venue.format == "ultimatum"
+        agenda = np.zeros(len(self.issue_ids), dtype=bool)
+        agenda[[self.issue_index[j] for j in venue.agenda]] = True
+        agreeable = self.competence[parts].any(axis=0) | ~self.competence.any(axis=0)
+        record = {
+            "id": venue.id,
+            "name": venue.name,
+            "date": venue.date.isoformat(),
+            "step": t,
+            "participants": list(venue.order),
+            "proposals": [],
+        }
+        self.venue_log.append(record)
+        for k in parts[:1] if ultimatum else parts:
+            open_issues = agenda & ~self.agreed
+            if not open_issues.any():
+                break
+            others = [r for r in parts if r != k]
+            groups = tuple(self.actor_agents[r].as_group(k, ultimatum, set(parts)) for r in others)
+            if ultimatum:
+                no_deal = self._war[k, others[0]] - self.private_cost[k]
+            else:
+                no_deal = float(issue_utilities(self.baseline, self.position[k], self.salience[k], self.risk[k]).sum())
+            me = self.actor_agents[k].side(self.trust[k, others].mean(), self._best_war[k])
+            problem = Problem(
+                proposer=me,
+                groups=groups,
+                baseline=self.baseline.copy(),
+                open_issues=open_issues,
+                agreeable=agreeable,
+                compliance=self.compliance,
+                allowed=self.allowed,
+                no_deal=float(no_deal),
+                venue_rule=venue.decision_rule,
+                ultimatum=ultimatum,
+                legal_boost=self.params.legal_boost,
+                red_lines_public=self.config.beliefs.red_lines == "public",
+            )
+            anchor = compromise(self.position[parts], self.capability[parts], self.salience[parts])
+            proposal = self.actor_agents[k].propose(problem, anchor)
+            self._decide(venue, t, k, others, groups, problem, proposal, record)
+            if self.outcome is not None:
+                break
+
+    def _decide(self, venue, t, k, others, groups, problem, proposal, record) -> None:
+        """Recipients respond; the package is adopted by the venue's rule; agreements bind."""
+        from sim.rules.bargaining import group_probabilities
+
+        binding = proposal.legal_form == "legally_binding"
+        believed = group_probabilities(problem, proposal.values[None], proposal.include[None], binding)[0]
+        package = {self.issue_ids[j]: round(float(proposal.values[j]), 6) for j in np.flatnonzero(proposal.include)}
+        accepted_groups: list[bool] = []
+        yes: set[int] = {k}
+        for r, group in zip(others, groups, strict=True):
+            evals = [self.actor_agents[self.index_of[s.id]].respond(s, proposal, problem) for s in (group.head, *group.members)]
+            for ev in evals:
+                self._log_decision(venue, t, k, ev, package, proposal.legal_form)
+            ok = evals[0].accepted and rule_met([e.accepted for e in evals[1:]], group.rule)
+            accepted_groups.append(ok)
+            if ok:
+                yes.add(r)
+        adopted = rule_met(accepted_groups, venue.decision_rule, extra_yes=1)
+        record["proposals"].append(
+            {
+                "proposer": self.actor_ids[k],
+                "recipients": [self.actor_ids[r] for r in others],
+                "package": package,
+                "legal_form": proposal.legal_form,
+                "accepted_by": [self.actor_ids[r] for r in others if r in yes],
+                "rejected_by": [self.actor_ids[r] for r in others if r not in yes],
+                "adopted": adopted,
+            }
+        )
+        # A package accepted within one alliance family coordinates positions but settles nothing.
+        if adopted and len({int(self.side_of[x]) for x in yes}) > 1:
+            present = np.zeros(len(self.actor_ids), dtype=bool)
+            present[[k, *others]] = True
+            for j in np.flatnonzero(proposal.include & problem.agreeable):
+                deciders = np.flatnonzero(present & self.competence[:, j]) if self.competence[:, j].any() else [k, *others]
+                if all(d in yes for d in deciders):
+                    self.agreed[j] = True
+                    self.baseline[j] = proposal.values[j]
+                    self.agreements.append(
+                        {
+                            "issue": self.issue_ids[j],
+                            "value": round(float(proposal.values[j]), 6),
+                            "venue": venue.id,
+                            "step": t,
+                            "date": venue.date.isoformat(),
+                            "parties": sorted(self.actor_ids[x] for x in yes),
+                        }
+                    )
+        elif problem.ultimatum:
+            self._record_war(k, others[0], t)
+        self._after_proposal(k, others, yes, proposal, believed)
+
+    def _after_proposal(self, k: int, others: list[int], yes: set[int], proposal, believed: np.ndarray) -> None:
+        """Positions move toward the proposal; trust answers concessions and rejections."""
+        p = self.params
+        before = self.position.copy()
+        for g, r in enumerate(others):
+            share = self.capability[k] / max(self.capability[k] + self.capability[r], 1e-12)
+            self.position[r] = move_toward_proposal(
+                before[r], proposal.values, proposal.include, self.salience[r], self.red_low[r], self.red_high[r],
+                p.concession_rate, self.flexibility[r], self.trust[r, k], share,
+            )
+            good = concession(before[r], before[k], proposal.values, proposal.include, self.salience[r])
+            self.trust[r, k] = update_trust(self.trust[r, k], good, 0.0, p.trust_gain, p.loss_aversion)
+            if r not in yes:  # a rejected offer is a defection (Axelrod 1984)
+                self.trust[k, r] = update_trust(self.trust[k, r], 0.0, 1.0, p.trust_gain, p.loss_aversion)
+
+    def _log_decision(self, venue: Venue, t: int, k: int, ev, package: dict[str, float], form: str) -> None:
+        self.datacollector.add_table_row(
+            "decisions",
+            {
+                "step": t,
+                "date": venue.date.isoformat(),
+                "venue": venue.id,
+                "proposer": self.actor_ids[k],
+                "actor": ev.actor,
+                "package": package,
+                "legal_form": form,
+                "accepted": ev.accepted,
+                "reason": ev.reason,
+                "value": ev.value,
+                "status_quo_value": ev.status_quo_value,
+                "war_option": ev.war_option,
+                "reservation": ev.reservation,
+                "trust": ev.trust,
+                "trust_effective": ev.trust_effective,
+                "trust_discount": ev.trust_discount,
+                "crossed_red_lines": [self.issue_ids[j] for j in ev.crossed_red_lines],
+                "missing_linkage": [self.issue_ids[j] for j in ev.missing_linkage],
+            },
+        )
+
+    # ------------------------------------------------------------------ blocs and escalation
+
+    def _bloc_pull(self) -> None:
+        for b, ms in self.members.items():
+            for i in ms:
+                shared = (self.salience[i] > 0) & (self.salience[b] > 0) & ~self.agreed
+                self.position[i] = pull_toward_bloc(
+                    self.position[i], self.position[b], shared, self.red_low[i], self.red_high[i], self.params.bloc_pull
+                )
+
+    def expected_peace(self) -> np.ndarray:
+        """Expected negotiated outcome: agreed values, else the compromise projected into the
+        red lines of the actors with competence (status quo where those red lines do not meet)."""
+        fighters = self.kind != "organisation"
+        y = compromise(self.position[fighters], self.capability[fighters], self.salience[fighters])
+        comp = self.competence
+        lo = np.where(comp, self.red_low, 0.0).max(axis=0)
+        hi = np.where(comp, self.red_high, 1.0).min(axis=0)
+        y = np.where(np.isnan(y), self.baseline, project(y, lo, hi))
+        for j, allowed in enumerate(self.allowed):
+            if allowed is not None:
+                feasible = [v for v in allowed if lo[j] - 1e-9 <= v <= hi[j] + 1e-9]
+                y[j] = min(feasible, key=lambda v: abs(v - y[j])) if feasible else self.baseline[j]
+        y = np.where(lo > hi + 1e-9, self.baseline, y)
+        return np.where(self.agreed, self.baseline, y)
+
+    def peace_values(self) -> np.ndarray:
+        """Each actor's value of the expected negotiated outcome, promised gains discounted by its
+        trust in the actors that would have to comply (Fearon 1995's commitment problem)."""
+        y = self.expected_peace()
+        u_base = issue_utilities(self.baseline[None, :], self.position, self.salience, self.risk)
+        gains = issue_utilities(y[None, :], self.position, self.salience, self.risk) - u_base
+        comp = self.competence.astype(float)
+        offdiag = self.trust * (1.0 - np.eye(len(self.actor_ids)))
+        weight = comp.sum(axis=0)[None, :] - comp  # competent actors other than i
+        with np.errstate(invalid="ignore", divide="ignore"):
+            tau = np.where(weight > 0, (offdiag @ comp) / np.where(weight > 0, weight, 1.0), 1.0)
+        return u_base.sum(axis=1) + discounted_change(gains, self.compliance[None, :], tau)
+
+    def talks_values(self, t: int) -> np.ndarray:
+        """Each actor's value of the talks still scheduled (the shadow of the future)."""
+        out = np.zeros(len(self.actor_ids))
+        upcoming = [(s - t, v) for s, vs in self.venues_by_step.items() if s > t for v in vs]
+        for i, a in enumerate(self.actor_ids):
+            days, tau = [], []
+            for d, v in upcoming:
+                if a in v.participants:
+                    days.append(d * self.config.calendar.step_days)
+                    tau.append(np.mean([self.trust[i, self.index_of[p]] for p in v.participants if p != a]))
+            out[i] = talks_option_value(np.asarray(days, float), np.asarray(tau), self.params.shadow, self.params.talks_value)
+        return out
+
+    def _choose_rungs(self, t: int) -> None:
+        """Each actor picks its rung toward every other: war value against peace plus talks, with noise."""
+        p = self.params
+        peace = self.peace_values() + self.talks_values(t)
+        net = self._war - self.private_cost[:, None] - peace[:, None]
+        noisy = net + p.noise * self.rng.standard_normal(net.shape)
+        desired = desired_rung(noisy, self.war_index, p.rung_band)
+        new = np.where(self.can_fight, next_rung(self.rung, desired), self.rung)
+        moved = np.argwhere(new != self.rung)
+        for i, k in moved:
+            d_score = self.ladder_scores[new[i, k]] - self.ladder_scores[self.rung[i, k]]
+            war_score = self.ladder_scores[self.war_index]
+            scale = abs(d_score) / war_score if war_score > 0 else 0.0
+            good, bad = (0.0, scale) if d_score > 0 else (scale, 0.0)
+            self.trust[k, i] = update_trust(self.trust[k, i], good, bad, p.trust_gain, p.loss_aversion)
+            self.escalation_log.append(
+                {
+                    "step": t,
+                    "date": self.config.calendar.date_of(t).isoformat(),
+                    "actor": self.actor_ids[i],
+                    "target": self.actor_ids[k],
+                    "from": self.ladder_ids[self.rung[i, k]],
+                    "to": self.ladder_ids[new[i, k]],
+                    "war_value": float(self._war[i, k] - self.private_cost[i]),
+                    "peace_value": float(peace[i]),
+                    "noise": float(noisy[i, k] - net[i, k]),
+                }
+            )
+        self.rung = new
+        self.max_rung_index = max(self.max_rung_index, int(new.max()))
+        at_war = np.argwhere(new == self.war_index)
+        if len(at_war):
+            i, k = max(at_war, key=lambda ik: (noisy[ik[0], ik[1]], -ik[0], -ik[1]))
+            self._record_war(int(i), int(k), t)
+
+    def _record_war(self, i: int, k: int, t: int) -> None:
+        self.rung[i, k] = self.war_index
+        self.max_rung_index = max(self.max_rung_index, self.war_index)
+        self.outcome = "escalation"
+        self.escalation = {
+            "actor": self.actor_ids[i],
+            "target": self.actor_ids[k],
+            "step": t,
+            "date": self.config.calendar.date_of(t).isoformat(),
+            "rung": self.ladder_ids[self.war_index],
+        }
+
+    # ------------------------------------------------------------------ records
+
+    def result(self) -> RunResult:
+        """The run's result: one object for the CLI's JSON, batch rows and the UI banner."""
+        def by_actor(a: np.ndarray) -> dict[str, dict[str, float]]:
+            return {
+                self.actor_ids[i]: {self.issue_ids[j]: round(float(a[i, j]), 6) for j in range(a.shape[1]) if self.salience[i, j] > 0}
+                for i in range(a.shape[0])
+            }
+
+        n = len(self.actor_ids)
+        return RunResult(
+            scenario=self.config.id,
+            config_sha256=self.config_sha256,
+            seed=self.seed,
+            params=self.params.model_dump(),
+            steps_run=self.day,
+            outcome=self.outcome or "truncated",
+            escalation=self.escalation,
+            max_rung={"id": self.ladder_ids[self.max_rung_index], "score": float(self.ladder_scores[self.max_rung_index])},
+            agreements=list(self.agreements),
+            initial_positions=by_actor(self.initial_position),
+            final_positions=by_actor(self.position),
+            trust={self.actor_ids[i]: {self.actor_ids[k]: round(float(self.trust[i, k]), 6) for k in range(n) if k != i} for i in range(n)},
+            venues=list(self.venue_log),
+            final_date=self.date.isoformat(),
+        )
+
+    def positions_frame(self) -> pd.DataFrame:
+        """Per-step positions, long form: step, date, actor, issue, position."""
+        df = self.datacollector.get_model_vars_dataframe()
+        rows = [
+            (s, d, self.actor_ids[i], self.issue_ids[j], float(a[i, j]))
+            for s, (d, a) in enumerate(zip(df["date"], df["positions"], strict=True))
+            for i, j in zip(*np.nonzero(self.salience > 0), strict=True)
+        ]
+        return pd.DataFrame(rows, columns=["step", "date", "actor", "issue", "position"])
+
+    def dyads_frame(self, name: str) -> pd.DataFrame:
+        """Per-step dyadic values (``trust`` or ``rungs``), long form: step, date, actor, target, value."""
+        df = self.datacollector.get_model_vars_dataframe()
+        n = len(self.actor_ids)
+        rows = [
+            (s, d, self.actor_ids[i], self.actor_ids[k], a[i, k])
+            for s, (d, a) in enumerate(zip(df["date"], df[name], strict=True))
+            for i in range(n)
+            for k in range(n)
+            if i != k
+        ]
+        df = pd.DataFrame(rows, columns=["step", "date", "actor", "target", name])
+        if name == "rungs":
+            df["rung"] = [self.ladder_ids[r] for r in df["rungs"]]
+        return df
+
+    def decisions_frame(self) -> pd.DataFrame:
+        """Every evaluation of a package, with the values compared (why it was accepted or not)."""
+        return self.datacollector.get_table_dataframe("decisions")

@@ -1,0 +1,35 @@
+"""The model's parameters: defaults, bounds and meaning. Sweeps vary these by name."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Parameters(BaseModel):
+    """Knobs of the rules in ``sim.rules``; every one is documented in docs/ODD.md (Details)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    noise: float = Field(
+        0.05, ge=0.0, le=2.0, description="Std. dev. of the Gaussian noise on each escalation comparison (utility)."
+    )
+    rung_band: float = Field(
+        0.1, gt=0.0, le=2.0, description="Utility gap between the war rung and each rung below it."
+    )
+    concession_rate: float = Field(
+        0.3, ge=0.0, le=1.0, description="Largest share of the gap a position moves toward a proposal."
+    )
+    bloc_pull: float = Field(0.2, ge=0.0, le=1.0, description="Daily pull of members toward their bloc's position.")
+    trust_gain: float = Field(0.1, ge=0.0, le=1.0, description="Trust gained for a full concession (reciprocity).")
+    loss_aversion: float = Field(
+        2.0, ge=1.0, le=5.0, description="How much faster trust is lost than gained (>= 1)."
+    )
+    legal_boost: float = Field(
+        0.5, ge=0.0, le=1.0, description="Share of distrust a legally binding form removes, for actors who value it."
+    )
+    shadow: float = Field(
+        0.9, ge=0.0, le=1.0, description="Daily discount factor on the value of scheduled talks (shadow of the future)."
+    )
+    talks_value: float = Field(
+        0.3, ge=0.0, le=5.0, description="Utility an actor attaches to a scheduled meeting with trusted counterparts."
+    )

@@ -1,0 +1,107 @@
+"""How positions, trust and escalation rungs change from one step to the next.
+
+Pure numpy functions; no Mesa.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.rules.utility import Array, project
+
+
+def move_toward_proposal(
+    position: Array,
+    proposal: Array,
+    include: Array,
+    salience: Array,
+    red_low: Array,
+    red_high: Array,
+    rate: float,
+    flexibility: float,
+    trust: float,
+    capability_share: float,
+) -> Array:
+    """A recipient's position after hearing a proposal: a bounded move toward it.
+
+    ``p' = proj_RL(p + mu * f * tau * kappa * (1 - s) * (x - p))`` on the included issues, with
+    ``mu`` the concession rate, ``f`` flexibility, ``tau`` trust in the proposer, ``kappa`` the
+    proposer's share of the pair's capability and ``s`` salience: actors yield most to strong,
+    trusted counterparts on what they care little about (Stokman and van Oosten 1994;
+    Bueno de Mesquita 1994 on position shifts under pressure; persuasion weighted by trust as in
+    DeGroot/French social-influence models). Never crosses the actor's red line.
+    """
+    step = rate * flexibility * trust * capability_share * (1.0 - salience)
+    moved = position + np.where(include, step * (proposal - position), 0.0)
+    return project(moved, red_low, red_high)
+
+
+def pull_toward_bloc(
+    member_position: Array,
+    bloc_position: Array,
+    shared: Array,
+    red_low: Array,
+    red_high: Array,
+    pull: float,
+) -> Array:
+    """Members move a share ``pull`` toward their bloc's position on issues both hold.
+
+    Alliance and EU coordination (``Brusselisation``; Putnam's two-level game in which a bloc's
+    common position constrains its members). Never crosses the member's red line.
+    """
+    moved = member_position + np.where(shared, pull * (bloc_position - member_position), 0.0)
+    return project(moved, red_low, red_high)
+
+
+def concession(recipient_position: Array, proposer_position: Array, proposal: Array, include: Array, salience: Array) -> float:
+    """How far a proposal concedes toward the recipient on what the recipient cares about.
+
+    ``sum_j s_rj * max(0, |p_rj - p_kj| - |p_rj - x_j|) / sum_j s_rj``, in [0, 1]: the
+    salience-weighted share of the gap the proposer gave up (Axelrod 1984: reciprocity answers
+    the other's cooperative moves; concessions on issues salient to the other count most).
+    """
+    total = salience.sum()
+    if total <= 0:
+        return 0.0
+    closer = np.abs(recipient_position - proposer_position) - np.abs(recipient_position - proposal)
+    return float((salience * np.where(include, np.maximum(closer, 0.0), 0.0)).sum() / total)
+
+
+def update_trust(trust: float, good: float, bad: float, gain: float, loss_aversion: float) -> float:
+    """Reciprocity: ``tau' = clip(tau + g * good - lambda * g * bad, 0, 1)`` with ``lambda >= 1``.
+
+    Tit-for-tat-like conditional cooperation (Axelrod 1984): concessions raise trust; threats,
+    escalation and rejected offers lower it, and losses weigh more than gains (``lambda``; trust is
+    easier to destroy than to build, Slovic 1993; Kydd 2005).
+    """
+    return float(np.clip(trust + gain * good - loss_aversion * gain * bad, 0.0, 1.0))
+
+
+def talks_option_value(days_to_venues: Array, trust_in_participants: Array, shadow: float, talks_value: float) -> float:
+    """Value of waiting for scheduled talks: ``v * max_v delta ** d_v * tau_v`` (0 if none).
+
+    The shadow of the future (Axelrod 1984; Fearon 1998): while a meeting with trusted
+    counterparts lies ahead, an actor has reason to wait rather than fight; the reason fades with
+    the distance ``d_v`` (days) to the meeting and with distrust of those it would meet.
+    """
+    if days_to_venues.size == 0:
+        return 0.0
+    return float(talks_value * np.max(shadow**days_to_venues * trust_in_participants))
+
+
+def desired_rung(net_war_value: Array, war_index: int, band: float) -> Array:
+    """The rung an actor would choose toward each target, from the net value of war.
+
+    ``k* = min(w, w + floor(Delta / band))`` clipped at the lowest rung, where ``Delta`` is the
+    value of war minus the value of peace (noise included) and ``w`` the war rung: war when war
+    pays; otherwise one rung lower for each ``band`` of utility by which peace is better. The
+    ladder as a ranking of coercive options by how close the actor is to preferring war
+    (Kahn 1965; Schelling 1966; Fearon's 1994 audience-cost ladder).
+    """
+    k = war_index + np.floor(net_war_value / band)
+    return np.clip(k, 0, war_index).astype(int)
+
+
+def next_rung(current: Array, desired: Array) -> Array:
+    """Rungs move at most one step per day toward the desired rung (escalation is climbed, Kahn 1965)."""
+    return current + np.sign(desired - current).astype(int)

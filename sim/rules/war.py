@@ -1,0 +1,115 @@
+"""War as a costly lottery (Fearon 1995), and the private costs behind it.
+
+Pure numpy functions; no Mesa.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.rules.utility import Array, issue_utilities
+
+
+def win_probability(capability_i: Array | float, capability_t: Array | float) -> Array:
+    """Chance that ``i`` prevails over ``t``: ``c_i / (c_i + c_t)``.
+
+    The ratio-of-capabilities contest success function used for the balance of power in
+    Bueno de Mesquita (1981) and as ``p`` in Fearon's (1995) bargaining model. Two actors with no
+    capability at all have an even chance.
+    """
+    ci = np.asarray(capability_i, dtype=float)
+    ct = np.asarray(capability_t, dtype=float)
+    total = ci + ct
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0.0, ci / np.where(total > 0.0, total, 1.0), 0.5)
+
+
+def war_values(
+    position: Array,
+    salience: Array,
+    risk: Array,
+    baseline: Array,
+    win_prob: Array,
+    threat_cost: Array,
+    competence: Array,
+) -> Array:
+    """Gross expected value of war for every ordered pair ``(i, t)``, before i's private cost.
+
+    Fearon (1995): war is a costly lottery whose winner imposes its terms. A victor compels the
+    loser on what is the loser's to decide (Schelling 1966, compellence): winning sets each issue
+    on which ``t`` has competence, and ``i`` holds a position, to ``i``'s position; losing sets
+    each issue on which ``i`` has competence, and ``t`` holds a position, to ``t``'s. All else
+    stays at ``baseline``:
+
+        W_it = U_i(b) + p_it * sum_j C_tj [u_ij(p_ij) - u_ij(b_j)]
+                      + (1 - p_it) * sum_j C_ij [u_ij(p_tj) - u_ij(b_j)] - k_it
+
+    ``k_it`` is the expected cost of the threats others have made against ``i`` should it attack
+    ``t`` (deterrence and sanctions; Schelling 1966, Huth 1988). Returns an ``(n, n)`` array whose
+    diagonal is meaningless. Subtract ``i``'s private cost to compare with peace.
+    """
+    holds = salience > 0.0  # (n, m)
+    comp = competence.astype(float)
+    u_base = issue_utilities(baseline[None, :], position, salience, risk)  # (n, m)
+    win_part = (-u_base * holds) @ comp.T  # u_ij(p_ij) = 0
+    u_lose = issue_utilities(position[None, :, :], position[:, None, :], salience[:, None, :], risk[:, None, None])
+    lose_part = ((u_lose - u_base[:, None, :]) * comp[:, None, :] * holds[None, :, :]).sum(axis=-1)
+    return u_base.sum(axis=1)[:, None] + win_prob * win_part + (1.0 - win_prob) * lose_part - threat_cost
+
+
+def coalition_capability(capability: Array, members: dict[int, list[int]]) -> Array:
+    """Capability that defends each actor: its own, plus every bloc it belongs to and their members.
+
+    Collective defence aggregates capabilities (Morrow 1991 on alliances; the third-party support
+    term of Bueno de Mesquita's expected utility model). A bloc's own capability excludes its
+    members modelled separately, so nothing is counted twice.
+    """
+    n = capability.size
+    side = np.eye(n, dtype=bool)
+    for b, ms in members.items():
+        block = [b, *ms]
+        for x in block:
+            side[x, block] = True
+    return side.astype(float) @ capability
+
+
+class CostPriors:
+    """The shared priors over private costs of conflict, one per actor.
+
+    Fearon (1995): costs are private information; each side knows its own and holds a common
+    prior over the other's. Supports ``fixed``, ``uniform`` and ``triangular`` distributions.
+    """
+
+    def __init__(self, kind: list[str], low: Array, mode: Array, high: Array):
+        self.kind = np.asarray(kind)
+        self.low = np.asarray(low, dtype=float)
+        self.mode = np.asarray(mode, dtype=float)
+        self.high = np.asarray(high, dtype=float)
+
+    def sample(self, rng: np.random.Generator) -> Array:
+        """One draw per actor, in actor order; a fixed cost consumes no random number."""
+        out = self.low.copy()
+        for i, kind in enumerate(self.kind):
+            if kind == "uniform":
+                out[i] = rng.uniform(self.low[i], self.high[i])
+            elif kind == "triangular":
+                out[i] = rng.triangular(self.low[i], self.mode[i], self.high[i])
+        return out
+
+    def survival(self, i: int, x: Array | float) -> NDArray[np.float64]:
+        """``P(c_i >= x)`` under the prior: the chance that ``i``'s cost is at least ``x``."""
+        x = np.asarray(x, dtype=float)
+        lo, hi, kind = self.low[i], self.high[i], self.kind[i]
+        if kind == "fixed":
+            return (lo >= x).astype(float)
+        if kind == "uniform":
+            return np.clip((hi - x) / (hi - lo), 0.0, 1.0)
+        c = self.mode[i]
+        below = np.where(
+            x <= lo,
+            1.0,
+            1.0 - (x - lo) ** 2 / ((hi - lo) * (c - lo) if c > lo else np.inf),
+        )
+        above = np.where(x >= hi, 0.0, (hi - x) ** 2 / ((hi - lo) * (hi - c) if hi > c else np.inf))
+        return np.where(x <= c, below, above)
