@@ -62,7 +62,7 @@ class DiplomaticActor(mesa.Agent):
             red_high=m.red_high[i],
             trust=float(trust),
             war_value=float(war_value),
-            survival=m.survival_of(i),
+            prior=m.priors.prior(i),
             values_legal_form=self.spec.traits.values_legal_form,
             binding_cost=self.spec.traits.binding_cost,
             linkage=frozenset(m.issue_index[j] for j in self.spec.traits.linkage),

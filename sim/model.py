@@ -80,7 +80,7 @@ class DiplomacyModel(mesa.Model):
                 "decisions": [
                     "step", "date", "venue", "proposer", "actor", "package", "legal_form", "accepted", "reason",
                     "value", "status_quo_value", "war_option", "reservation", "trust", "trust_effective",
-                    "trust_discount", "crossed_red_lines", "missing_linkage",
+                    "trust_discount", "crossed_red_lines", "missing_linkage", "ratification",
                 ],
             },
         )
@@ -114,6 +114,7 @@ class DiplomacyModel(mesa.Model):
         self.status_quo = np.array([iss.status_quo for iss in sc.issues])
         self.baseline = self.status_quo.copy()
         self.agreed = np.zeros(m, dtype=bool)
+        self.party = np.zeros((n, m))  # 1 where the actor is bound by an agreement on the issue
         self.competence = np.zeros((n, m), dtype=bool)
         for j, iss in enumerate(sc.issues):
             if iss.competence:
@@ -177,15 +178,14 @@ class DiplomacyModel(mesa.Model):
     def n_steps(self) -> int:
         return self.config.calendar.n_steps
 
-    def survival_of(self, i: int):
-        """``x -> P(c_i >= x)`` under the shared prior over ``i``'s private cost."""
-        return lambda x: self.priors.survival(i, x)
-
     def war_matrix(self) -> np.ndarray:
         """Gross war values ``W[i, t]`` as each ``i`` perceives them (Fearon 1995)."""
         cap = coalition_capability(self.capability, self.members)
         p = win_probability(cap[:, None], cap[None, :] * self.perception)
-        return war_values(self.position, self.salience, self.risk, self.baseline, p, self.threat_cost, self.competence)
+        bound = self.party * self.params.breach_cost
+        return war_values(
+            self.position, self.salience, self.risk, self.baseline, p, self.threat_cost, self.competence, bound
+        )
 
     def side_facing(self, i: int, proposer: int, ultimatum: bool) -> Side:
         """Actor ``i`` as a recipient of ``proposer``'s package."""
@@ -247,10 +247,11 @@ class DiplomacyModel(mesa.Model):
     def _hold(self, venue: Venue, t: int) -> None:
         """A meeting: participants, chair first, each table a package to all the others."""
         parts = [self.index_of[p] for p in venue.order]
+        self._present = set(parts)
         ultimatum = venue.format == "ultimatum"
         agenda = np.zeros(len(self.issue_ids), dtype=bool)
         agenda[[self.issue_index[j] for j in venue.agenda]] = True
-        agreeable = self.competence[parts].any(axis=0) | ~self.competence.any(axis=0)
+        agreeable = np.ones(len(self.issue_ids), dtype=bool)
         record = {
             "id": venue.id,
             "name": venue.name,
@@ -322,13 +323,12 @@ class DiplomacyModel(mesa.Model):
         )
         # A package accepted within one alliance family coordinates positions but settles nothing.
         if adopted and len({int(self.side_of[x]) for x in yes}) > 1:
-            present = np.zeros(len(self.actor_ids), dtype=bool)
-            present[[k, *others]] = True
-            for j in np.flatnonzero(proposal.include & problem.agreeable):
-                deciders = np.flatnonzero(present & self.competence[:, j]) if self.competence[:, j].any() else [k, *others]
-                if all(d in yes for d in deciders):
+            bound = sorted(yes | {mem for x in yes for mem in self.members.get(x, [])})
+            for j in np.flatnonzero(proposal.include):
+                if self._ratified(venue, t, k, j, yes, proposal, problem, package):
                     self.agreed[j] = True
                     self.baseline[j] = proposal.values[j]
+                    self.party[bound, j] = 1.0
                     self.agreements.append(
                         {
                             "issue": self.issue_ids[j],
@@ -343,6 +343,22 @@ class DiplomacyModel(mesa.Model):
             self._record_war(k, others[0], t)
         self._after_proposal(k, others, yes, proposal, believed)
 
+    def _ratified(self, venue, t, k, j, yes, proposal, problem, package) -> bool:
+        """Issue ``j`` of an adopted package binds when every actor with competence for it consents:
+        those at the table by accepting, those absent by ratifying the package (Putnam 1988's
+        two-level game; nothing about Ukraine without Ukraine)."""
+        deciders = np.flatnonzero(self.competence[:, j])
+        for d in deciders:
+            if d in yes:
+                continue
+            if d == k or d in self._present:
+                return False
+            ev = self.actor_agents[d].respond(self.side_facing(d, k, False), proposal, problem)
+            self._log_decision(venue, t, k, ev, package, proposal.legal_form, ratification=True)
+            if not ev.accepted:
+                return False
+        return True
+
     def _after_proposal(self, k: int, others: list[int], yes: set[int], proposal, believed: np.ndarray) -> None:
         """Positions move toward the proposal; trust answers concessions and rejections."""
         p = self.params
@@ -355,10 +371,15 @@ class DiplomacyModel(mesa.Model):
             )
             good = concession(before[r], before[k], proposal.values, proposal.include, self.salience[r])
             self.trust[r, k] = update_trust(self.trust[r, k], good, 0.0, p.trust_gain, p.loss_aversion)
-            if r not in yes:  # a rejected offer is a defection (Axelrod 1984)
-                self.trust[k, r] = update_trust(self.trust[k, r], 0.0, 1.0, p.trust_gain, p.loss_aversion)
+            # The proposer learns from the answer as much as it surprises it (Kydd 2005).
+            if r in yes:
+                self.trust[k, r] = update_trust(self.trust[k, r], 1.0 - believed[g], 0.0, p.trust_gain, p.loss_aversion)
+            else:
+                self.trust[k, r] = update_trust(self.trust[k, r], 0.0, believed[g], p.trust_gain, p.loss_aversion)
 
-    def _log_decision(self, venue: Venue, t: int, k: int, ev, package: dict[str, float], form: str) -> None:
+    def _log_decision(
+        self, venue: Venue, t: int, k: int, ev, package: dict[str, float], form: str, ratification: bool = False
+    ) -> None:
         self.datacollector.add_table_row(
             "decisions",
             {
@@ -380,6 +401,7 @@ class DiplomacyModel(mesa.Model):
                 "trust_discount": ev.trust_discount,
                 "crossed_red_lines": [self.issue_ids[j] for j in ev.crossed_red_lines],
                 "missing_linkage": [self.issue_ids[j] for j in ev.missing_linkage],
+                "ratification": ratification,
             },
         )
 
@@ -426,13 +448,21 @@ class DiplomacyModel(mesa.Model):
         """Each actor's value of the talks still scheduled (the shadow of the future)."""
         out = np.zeros(len(self.actor_ids))
         upcoming = [(s - t, v) for s, vs in self.venues_by_step.items() if s > t for v in vs]
+        if not upcoming:
+            return out
+        step_days = self.config.calendar.step_days
         for i, a in enumerate(self.actor_ids):
-            days, tau = [], []
+            days, tau, stakes = [], [], []
             for d, v in upcoming:
                 if a in v.participants:
-                    days.append(d * self.config.calendar.step_days)
-                    tau.append(np.mean([self.trust[i, self.index_of[p]] for p in v.participants if p != a]))
-            out[i] = talks_option_value(np.asarray(days, float), np.asarray(tau), self.params.shadow, self.params.talks_value)
+                    others = [self.index_of[p] for p in v.participants if p != a]
+                    agenda = [self.issue_index[j] for j in v.agenda if not self.agreed[self.issue_index[j]]]
+                    days.append(d * step_days)
+                    tau.append(self.trust[i, others].mean())
+                    stakes.append(self.salience[i, agenda].sum())
+            out[i] = talks_option_value(
+                np.asarray(days, float), np.asarray(tau), np.asarray(stakes), self.params.patience_days, self.params.talks_value
+            )
         return out
 
     def _choose_rungs(self, t: int) -> None:

@@ -17,7 +17,7 @@ class Parameters(BaseModel):
         0.1, gt=0.0, le=2.0, description="Utility gap between the war rung and each rung below it."
     )
     concession_rate: float = Field(
-        0.3, ge=0.0, le=1.0, description="Largest share of the gap a position moves toward a proposal."
+        0.5, ge=0.0, le=1.0, description="Largest share of the gap a position moves toward a proposal."
     )
     bloc_pull: float = Field(0.2, ge=0.0, le=1.0, description="Daily pull of members toward their bloc's position.")
     trust_gain: float = Field(0.1, ge=0.0, le=1.0, description="Trust gained for a full concession (reciprocity).")
@@ -27,9 +27,12 @@ class Parameters(BaseModel):
     legal_boost: float = Field(
         0.5, ge=0.0, le=1.0, description="Share of distrust a legally binding form removes, for actors who value it."
     )
-    shadow: float = Field(
-        0.9, ge=0.0, le=1.0, description="Daily discount factor on the value of scheduled talks (shadow of the future)."
+    patience_days: float = Field(
+        7.0, gt=0.0, le=365.0, description="Days over which the pull of a scheduled meeting halves (shadow of the future)."
     )
     talks_value: float = Field(
-        0.3, ge=0.0, le=5.0, description="Utility an actor attaches to a scheduled meeting with trusted counterparts."
+        2.0, ge=0.0, le=5.0, description="Weight of a trusted meeting ahead, per unit of the stakes on its agenda."
+    )
+    breach_cost: float = Field(
+        1.0, ge=0.0, le=5.0, description="Cost of overturning an agreement by war, per unit of the stake overturned."
     )

@@ -499,6 +499,9 @@ def validate_raw(raw: dict[str, Any], file: str) -> Scenario:
                 errors.extend((_path_str(_split(p), raw), m) for p, m in ctx_err.errors)
                 continue
             msg = e["msg"].removeprefix("Value error, ")
+            got = e.get("input")
+            if e["type"] != "missing" and (got is None or isinstance(got, str | int | float | bool)):
+                msg += f" (got {got!r})"
             loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith(("function-", "tagged"))))
             errors.append((_path_str(loc, raw), msg))
         raise ScenarioError(file, errors) from None
@@ -578,8 +581,10 @@ def _set_path(raw: dict[str, Any], parts: list[str], value: Any, actor_ids: set[
                 return
             node = node[idx]
         elif isinstance(node, dict):
-            creatable = (parts[0] == "parameters" and depth == 1 and key in Parameters.model_fields) or (
-                parts[0] == "trust" and 1 <= depth <= 2 and key in actor_ids and len(parts) == 3
+            creatable = (
+                (depth == 0 and key == "parameters" and len(parts) == 2)
+                or (parts[0] == "parameters" and depth == 1 and key in Parameters.model_fields)
+                or (parts[0] == "trust" and 1 <= depth <= 2 and key in actor_ids and len(parts) == 3)
             )
             if key not in node and not creatable:
                 raise KeyError(f"no key {key!r} at {here}")

@@ -11,13 +11,14 @@ Pure numpy functions; no Mesa.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 from sim.rules.utility import Array, discounted_change, effective_trust, issue_utilities
+from sim.rules.war import survival
 
 Rule = Literal["unanimity", "majority"]
 LEGAL_FORMS = ("political", "legally_binding")
@@ -36,7 +37,7 @@ class Side:
     red_high: Array
     trust: float  # recipient: trust in the proposer; proposer: mean trust in the recipients
     war_value: float  # gross value of its best war option (before its private cost)
-    survival: Callable[[Array], Array]  # P(own private cost >= x) under the shared prior
+    prior: tuple[str, float, float, float]  # shared prior over its private cost: (kind, low, mode, high)
     values_legal_form: float = 0.0
     binding_cost: float = 0.0
     linkage: frozenset[int] = frozenset()  # issue indices it will not see left out
@@ -67,7 +68,7 @@ class Problem:
     ultimatum: bool = False
     legal_boost: float = 0.5
     red_lines_public: bool = True
-    grid: int = 41
+    grid: int = 21
 
 
 @dataclass(frozen=True)
@@ -186,48 +187,86 @@ def rule_probability(p: Array, rule: Rule, extra_yes: int = 0) -> Array:
     return dist[..., max(need, 0) :].sum(axis=-1)
 
 
-def _accept_probability(side: Side, outcome: Array, include: Array, prob: Problem, binding: bool) -> Array:
-    """The proposer's belief that ``side`` accepts each candidate (K, m) -> (K,)."""
-    tau_eff = effective_trust(side.trust, side.values_legal_form, binding, prob.legal_boost)
-    u_base = issue_utilities(prob.baseline, side.position, side.salience, side.risk)
-    gains = issue_utilities(outcome, side.position, side.salience, side.risk) - u_base
-    change = discounted_change(gains, prob.compliance, tau_eff)
-    p = side.survival(side.war_value - (u_base.sum() + change))
-    if not prob.ultimatum:
-        p = np.where(change >= -_EPS, p, 0.0)
-    if prob.red_lines_public:
-        crossed = (include & ((outcome < side.red_low - 1e-9) | (outcome > side.red_high + 1e-9))).any(axis=-1)
-        p = np.where(crossed, 0.0, p)
-    return p
+class _Stacked:
+    """Every side of a problem stacked into arrays (S, m), so candidates are scored at once."""
+
+    def __init__(self, prob: Problem):
+        sides = [s for g in prob.groups for s in (g.head, *g.members)]
+        self.sides = sides
+        self.pos = np.stack([s.position for s in sides])
+        self.sal = np.stack([s.salience for s in sides])
+        self.risk = np.array([s.risk for s in sides])[:, None]
+        self.linear = bool(np.all(self.risk == 1.0))
+        self.lo = np.stack([s.red_low for s in sides])
+        self.hi = np.stack([s.red_high for s in sides])
+        self.trust = np.array([s.trust for s in sides])
+        self.legal = np.array([s.values_legal_form for s in sides])
+        self.war = np.array([s.war_value for s in sides])
+        self.prior_kind = np.array([s.prior[0] for s in sides])
+        self.prior = np.array([s.prior[1:] for s in sides]).T  # low, mode, high rows
+        self.kinds = frozenset(self.prior_kind.tolist())
+        self.u_base = self._u(prob.baseline[None, None, :])[0]
+        self.u_base_sum = self.u_base.sum(axis=-1)
+        self.groups: list[tuple[int, list[int], Rule]] = []
+        k = 0
+        for g in prob.groups:
+            self.groups.append((k, list(range(k + 1, k + 1 + len(g.members))), g.rule))
+            k += 1 + len(g.members)
+
+    def _u(self, outcome: Array) -> Array:
+        d = np.abs(outcome - self.pos)
+        return -self.sal * (d if self.linear else d**self.risk)
+
+    def accept(self, prob: Problem, outcome: Array, include: Array, binding: bool) -> Array:
+        """The proposer's belief that each side accepts each candidate: (K, m) -> (K, S)."""
+        tau = effective_trust(self.trust, self.legal, binding, prob.legal_boost)[None, :, None]
+        gains = self._u(outcome[:, None, :]) - self.u_base[None]
+        weight = np.where(gains > 0.0, 1.0 - prob.compliance * (1.0 - tau), 1.0)
+        change = (weight * gains).sum(axis=-1)
+        p = survival(self.prior_kind, *self.prior, self.war - (self.u_base_sum + change), self.kinds)
+        if not prob.ultimatum:
+            p = np.where(change >= -_EPS, p, 0.0)
+        if prob.red_lines_public:
+            o = outcome[:, None, :]
+            crossed = (include[:, None, :] & ((o < self.lo - 1e-9) | (o > self.hi + 1e-9))).any(axis=-1)
+            p = np.where(crossed, 0.0, p)
+        return p
+
+    def group_probabilities(self, prob: Problem, outcome: Array, include: Array, binding: bool) -> Array:
+        p = self.accept(prob, outcome, include, binding)
+        cols = []
+        for head, members, rule in self.groups:
+            q = p[:, head]
+            if members:
+                q = q * rule_probability(p[:, members], rule)
+            cols.append(q)
+        return np.stack(cols, axis=-1)
 
 
 def group_probabilities(prob: Problem, values: Array, include: Array, binding: bool) -> Array:
     """The proposer's belief that each participant group accepts each candidate: (K, m) -> (K, G)."""
     outcome = np.where(include, values, prob.baseline)
-    out = []
-    for g in prob.groups:
-        head = _accept_probability(g.head, outcome, include, prob, binding)
-        if g.members:
-            members = np.stack([_accept_probability(s, outcome, include, prob, binding) for s in g.members], axis=-1)
-            head = head * rule_probability(members, g.rule)
-        out.append(head)
-    return np.stack(out, axis=-1)
+    return _Stacked(prob).group_probabilities(prob, outcome, include, binding)
 
 
-def expected_utility(prob: Problem, values: Array, include: Array, binding: bool) -> tuple[Array, Array]:
+def expected_utility(
+    prob: Problem, values: Array, include: Array, binding: bool, stacked: _Stacked | None = None
+) -> tuple[Array, Array]:
     """Proposer's expected utility and adoption probability for candidate packages (K, m).
 
     ``EU(x) = P(adopt | x) * V_i(x) + (1 - P(adopt | x)) * V_i(no deal)``, where ``V_i`` counts
     only issues that can be agreed at this venue, discounts the proposer's own promised gains by
     its trust in the recipients and charges its cost of a legally binding form.
     """
+    stacked = stacked or _Stacked(prob)
     outcome = np.where(include, values, prob.baseline)
     me = prob.proposer
     u_base = issue_utilities(prob.baseline, me.position, me.salience, me.risk)
     gains = (issue_utilities(outcome, me.position, me.salience, me.risk) - u_base) * prob.agreeable
     tau = effective_trust(me.trust, me.values_legal_form, binding, prob.legal_boost)
     v_deal = u_base.sum() + discounted_change(gains, prob.compliance, tau) - binding * me.binding_cost
-    p_adopt = rule_probability(group_probabilities(prob, values, include, binding), prob.venue_rule, extra_yes=1)
+    groups = stacked.group_probabilities(prob, outcome, include, binding)
+    p_adopt = rule_probability(groups, prob.venue_rule, extra_yes=1)
     return p_adopt * v_deal + (1.0 - p_adopt) * prob.no_deal, p_adopt
 
 
@@ -243,90 +282,119 @@ def _candidates(prob: Problem, j: int) -> Array:
 def best_package(prob: Problem, anchor: Array | None = None) -> Proposal:
     """The package that maximises the proposer's expected utility, found numerically.
 
-    Cyclic coordinate ascent over the open issues (each issue: leave it out -- unless the proposer
-    has linked it --, or any value on a grid within the proposer's own red line, or any allowed
-    value of an indivisible issue),
-    started from the proposer's own position and from ``anchor`` (e.g. the compromise), then
-    each continuous coordinate refined by two rounds of local grid zooming (resolution ~1e-5).
-    Done for a political and, if any recipient values it, a legally binding form. A proposer
-    with no stake in the open issues (a chairing organisation) acts as an honest broker and
-    maximises the chance of adoption instead (mediation; Touval and Zartman 1985).
+    Coordinate ascent over the open issues, all coordinates scored in one batch per round: for
+    each issue, leave it out (unless the proposer has linked it), or any value on a grid within
+    the proposer's own red line, or any allowed value of an indivisible issue. Each round takes
+    every coordinate's best move at once if that improves, else the single best move. Starts:
+    the proposer's own position within the recipients' known red lines, and ``anchor`` (e.g. the
+    compromise) likewise, leaving out issues on which the red lines do not meet; the proposer's
+    unconstrained position is kept as a candidate. Continuous coordinates are then refined by
+    two rounds of local grid zooming (resolution ~1e-4). Done for a political form and, if any
+    recipient values it, a legally binding one. A proposer with no stake in the open issues
+    (a chairing organisation) acts as an honest broker and maximises the chance of adoption
+    instead (mediation; Touval and Zartman 1985).
     """
-    forms = [False]
-    sides = [s for g in prob.groups for s in (g.head, *g.members)]
-    if any(s.values_legal_form > 0 for s in sides):
-        forms.append(True)
-    best: Proposal | None = None
+    st = _Stacked(prob)
+    me = prob.proposer
+    lo, hi = me.red_low, me.red_high
     open_idx = np.flatnonzero(prob.open_issues)
-    lo, hi = prob.proposer.red_low, prob.proposer.red_high
-    # Start where every recipient's known red line is respected, leaving out issues on which
-    # the red lines do not meet: ascent one coordinate at a time cannot leave a plateau of
-    # packages that some red line rules out.
+    linked = np.zeros(prob.baseline.size, dtype=bool)
+    linked[list(me.linkage)] = True
+    linked &= prob.open_issues
+    broker = not (me.salience[prob.open_issues] > 0).any()
+    cands = {int(j): _candidates(prob, int(j)) for j in open_idx}
+
+    def score(xs: Array, incs: Array, binding: bool) -> Array:
+        eu, p = expected_utility(prob, xs, incs, binding, st)
+        return p if broker else eu
+
+    def snap(x: Array) -> Array:
+        x = np.where(prob.open_issues, x, prob.baseline)
+        for j in open_idx:
+            if prob.allowed[j] is not None:
+                c = cands[int(j)]
+                x[j] = c[np.abs(c - x[j]).argmin()]
+        return x
+
+    # Moves: (issue, value, included) for every coordinate; one batch scores them all.
+    move_j = np.concatenate([np.full(cands[int(j)].size + (0 if linked[j] else 1), j) for j in open_idx]).astype(int)
+    move_v = np.concatenate(
+        [np.append(cands[int(j)], [] if linked[j] else [prob.baseline[j]]) for j in open_idx]
+    )
+    move_in = np.concatenate([np.append(np.ones(cands[int(j)].size, bool), [] if linked[j] else [False]) for j in open_idx])
+
+    def ascend(x: Array, inc: Array, binding: bool) -> tuple[Array, Array, float]:
+        cur = float(score(x[None], inc[None], binding)[0])
+        for _ in range(4 * max(len(open_idx), 1)):
+            xs = np.repeat(x[None], move_j.size, axis=0)
+            incs = np.repeat(inc[None], move_j.size, axis=0)
+            rows = np.arange(move_j.size)
+            xs[rows, move_j] = move_v
+            incs[rows, move_j] = move_in
+            vals = score(xs, incs, binding)
+            if vals.max() <= cur + 1e-12:
+                break
+            # Every coordinate's best move at once, if that is better still; else the best one.
+            jx, ji = x.copy(), inc.copy()
+            for j in open_idx:
+                sel = np.flatnonzero(move_j == j)
+                k = sel[vals[sel].argmax()]
+                if vals[k] > cur + 1e-12:
+                    jx[j], ji[j] = move_v[k], move_in[k]
+            joint = float(score(jx[None], ji[None], binding)[0])
+            k = int(vals.argmax())
+            if joint >= vals[k]:
+                x, inc, cur = jx, ji, joint
+            else:
+                x, inc, cur = xs[k], incs[k], float(vals[k])
+        return x, inc, cur
+
+    def zoom(x: Array, inc: Array, binding: bool) -> Array:
+        """Two finer grids around the optimum of each continuous coordinate."""
+        cur = float(score(x[None], inc[None], binding)[0])
+        for j in open_idx:
+            if not inc[j] or prob.allowed[j] is not None or hi[j] <= lo[j]:
+                continue
+            w = (hi[j] - lo[j]) / (prob.grid - 1)
+            for _ in range(2):
+                grid = np.linspace(max(lo[j], x[j] - w), min(hi[j], x[j] + w), prob.grid)
+                xs = np.repeat(x[None], grid.size, axis=0)
+                xs[:, j] = grid
+                vals = score(xs, np.repeat(inc[None], grid.size, axis=0), binding)
+                k = int(vals.argmax())
+                if vals[k] > cur + 1e-12:
+                    x, cur = xs[k].copy(), float(vals[k])
+                w = 2 * w / (prob.grid - 1)
+        return x
+
     feas_lo, feas_hi = lo.copy(), hi.copy()
     if prob.red_lines_public:
-        for s in sides:
-            feas_lo, feas_hi = np.maximum(feas_lo, s.red_low), np.minimum(feas_hi, s.red_high)
+        feas_lo = np.maximum(feas_lo, st.lo.max(axis=0))
+        feas_hi = np.minimum(feas_hi, st.hi.min(axis=0))
     feasible = feas_lo <= feas_hi + 1e-9
-    own = prob.proposer.position
-    starts = [(np.clip(own, lo, hi), prob.open_issues)]
+    top = np.maximum(feas_lo, feas_hi)
+    own = me.position
+    starts = [snap(np.clip(own, feas_lo, top))]
     if anchor is not None:
-        centre = np.where(np.isnan(anchor), own, anchor)
-        starts.append((np.clip(centre, feas_lo, np.maximum(feas_lo, feas_hi)), prob.open_issues & feasible))
-    starts.append((np.clip(own, feas_lo, np.maximum(feas_lo, feas_hi)), prob.open_issues & feasible))
-    broker = not (prob.proposer.salience[prob.open_issues] > 0).any()
+        starts.append(snap(np.clip(np.where(np.isnan(anchor), own, anchor), feas_lo, top)))
+    forms = [False, True] if (st.legal > 0).any() else [False]
+    best: tuple[float, Array, Array, bool] | None = None
     for binding in forms:
-        def objective(xs: Array, incs: Array) -> Array:
-            eu, p = expected_utility(prob, xs, incs, binding)
-            return p if broker else eu
-
-        for start, start_inc in starts:
-            x = np.where(prob.open_issues, start, prob.baseline)
-            for j in open_idx:  # snap indivisible issues to an allowed value
-                cands = _candidates(prob, j)
-                x[j] = cands[np.abs(cands - x[j]).argmin()]
-            inc = start_inc | np.isin(np.arange(x.size), list(prob.proposer.linkage)) & prob.open_issues
-            eu = float(objective(x[None], inc[None])[0])
-            for _ in range(6):
-                changed = False
-                for j in open_idx:
-                    cands = _candidates(prob, j)
-                    linked = j in prob.proposer.linkage  # it never leaves out what it has linked
-                    k_opts = cands.size + (0 if linked else 1)
-                    xs = np.repeat(x[None], k_opts, axis=0)
-                    incs = np.repeat(inc[None], k_opts, axis=0)
-                    xs[: cands.size, j] = cands
-                    incs[: cands.size, j] = True
-                    if not linked:
-                        incs[-1, j] = False
-                        xs[-1, j] = prob.baseline[j]
-                    vals = objective(xs, incs)
-                    k = int(vals.argmax())
-                    if vals[k] > eu + 1e-12:
-                        x, inc, eu, changed = xs[k].copy(), incs[k].copy(), float(vals[k]), True
-                if not changed:
-                    break
-            for j in open_idx:
-                if not inc[j] or prob.allowed[j] is not None or hi[j] <= lo[j]:
-                    continue
-                width = (hi[j] - lo[j]) / (prob.grid - 1)
-                for _ in range(2):
-                    cands = np.linspace(max(lo[j], x[j] - width), min(hi[j], x[j] + width), prob.grid)
-                    xs = np.repeat(x[None], cands.size, axis=0)
-                    xs[:, j] = cands
-                    vals = objective(xs, np.repeat(inc[None], cands.size, axis=0))
-                    k = int(vals.argmax())
-                    if vals[k] > eu + 1e-12:
-                        x, eu = xs[k].copy(), float(vals[k])
-                    width = 2 * width / (prob.grid - 1)
-            eu_final, p = expected_utility(prob, x[None], inc[None], binding)
-            cand = Proposal(
-                values=np.where(inc, x, prob.baseline),
-                include=inc,
-                legal_form=LEGAL_FORMS[int(binding)],
-                expected_utility=float(eu if broker else eu_final[0]),
-                p_adopt=float(p[0]),
-            )
-            if best is None or cand.expected_utility > best.expected_utility + 1e-12:
-                best = cand
+        tries = [(snap(np.clip(own, lo, hi)), prob.open_issues.copy())]  # its own demands, as a fallback
+        for x0 in starts:
+            tries.append(ascend(x0, (prob.open_issues & feasible) | linked, binding)[:2])
+        for x, inc in tries:
+            val = float(score(x[None], inc[None], binding)[0])
+            if best is None or val > best[0] + 1e-12:
+                best = (val, x, inc, binding)
     assert best is not None
-    return best
+    _, x, inc, binding = best
+    x = zoom(x, inc, binding)
+    eu, p = expected_utility(prob, x[None], inc[None], binding, st)
+    return Proposal(
+        values=np.where(inc, x, prob.baseline),
+        include=inc,
+        legal_form=LEGAL_FORMS[int(binding)],
+        expected_utility=float(eu[0]),
+        p_adopt=float(p[0]),
+    )

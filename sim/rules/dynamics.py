@@ -24,14 +24,15 @@ def move_toward_proposal(
 ) -> Array:
     """A recipient's position after hearing a proposal: a bounded move toward it.
 
-    ``p' = proj_RL(p + mu * f * tau * kappa * (1 - s) * (x - p))`` on the included issues, with
-    ``mu`` the concession rate, ``f`` flexibility, ``tau`` trust in the proposer, ``kappa`` the
-    proposer's share of the pair's capability and ``s`` salience: actors yield most to strong,
-    trusted counterparts on what they care little about (Stokman and van Oosten 1994;
-    Bueno de Mesquita 1994 on position shifts under pressure; persuasion weighted by trust as in
-    DeGroot/French social-influence models). Never crosses the actor's red line.
+    ``p' = proj_RL(p + mu * f * (tau + kappa + (1 - s)) / 3 * (x - p))`` on the included issues,
+    with ``mu`` the concession rate, ``f`` flexibility, ``tau`` trust in the proposer, ``kappa``
+    the proposer's share of the pair's capability and ``s`` salience. Three reasons to yield,
+    averaged: persuasion by a trusted source (French/DeGroot social influence), pressure from a
+    stronger one (Bueno de Mesquita 1994 on position shifts under pressure) and indifference on
+    what one cares little about (Stokman and van Oosten 1994). The move is at most ``mu * f`` of
+    the gap, and never crosses the actor's red line.
     """
-    step = rate * flexibility * trust * capability_share * (1.0 - salience)
+    step = rate * flexibility * (trust + capability_share + (1.0 - salience)) / 3.0
     moved = position + np.where(include, step * (proposal - position), 0.0)
     return project(moved, red_low, red_high)
 
@@ -77,16 +78,18 @@ def update_trust(trust: float, good: float, bad: float, gain: float, loss_aversi
     return float(np.clip(trust + gain * good - loss_aversion * gain * bad, 0.0, 1.0))
 
 
-def talks_option_value(days_to_venues: Array, trust_in_participants: Array, shadow: float, talks_value: float) -> float:
-    """Value of waiting for scheduled talks: ``v * max_v delta ** d_v * tau_v`` (0 if none).
+def talks_option_value(days: Array, trust: Array, stakes: Array, patience_days: float, talks_value: float) -> float:
+    """Value of waiting for scheduled talks: ``v * max_v 2 ** (-d_v / h) * tau_v * S_v`` (0 if none).
 
-    The shadow of the future (Axelrod 1984; Fearon 1998): while a meeting with trusted
-    counterparts lies ahead, an actor has reason to wait rather than fight; the reason fades with
-    the distance ``d_v`` (days) to the meeting and with distrust of those it would meet.
+    The shadow of the future (Axelrod 1984; Fearon 1998): while a meeting lies ahead, an actor
+    has reason to wait rather than fight. It hopes to gain a share ``v`` of what is on the table
+    there (``S_v``, its salience summed over the open agenda issues), as far as it trusts those it
+    will meet (``tau_v``, mean trust) and discounted by the days ``d_v`` until the meeting, its pull
+    halving every ``h`` days (patience).
     """
-    if days_to_venues.size == 0:
+    if days.size == 0:
         return 0.0
-    return float(talks_value * np.max(shadow**days_to_venues * trust_in_participants))
+    return float(talks_value * np.max(0.5 ** (days / patience_days) * trust * stakes))
 
 
 def desired_rung(net_war_value: Array, war_index: int, band: float) -> Array:

@@ -33,28 +33,34 @@ def war_values(
     win_prob: Array,
     threat_cost: Array,
     competence: Array,
+    bound: Array | None = None,
 ) -> Array:
     """Gross expected value of war for every ordered pair ``(i, t)``, before i's private cost.
 
     Fearon (1995): war is a costly lottery whose winner imposes its terms. A victor compels the
     loser on what is the loser's to decide (Schelling 1966, compellence): winning sets each issue
-    on which ``t`` has competence, and ``i`` holds a position, to ``i``'s position; losing sets
-    each issue on which ``i`` has competence, and ``t`` holds a position, to ``t``'s. All else
-    stays at ``baseline``:
+    on which ``t`` has competence (``C_tj``) and ``i`` holds a position to ``i``'s position;
+    losing sets each issue on which ``i`` has competence and ``t`` holds a position to ``t``'s.
+    All else stays at ``baseline``. Overturning an agreement one is party to costs ``beta`` times
+    the stake overturned (pacta sunt servanda: reneging carries reputational costs, Guzman 2008;
+    ``beta = 1`` cancels the gain, ``beta > 1`` makes reneging a net loss):
 
-        W_it = U_i(b) + p_it * sum_j C_tj [u_ij(p_ij) - u_ij(b_j)]
-                      + (1 - p_it) * sum_j C_ij [u_ij(p_tj) - u_ij(b_j)] - k_it
+        W_it = U_i(b) + p_it * sum_j C_tj h_ij (1 - beta_ij) [u_ij(p_ij) - u_ij(b_j)]
+                      + (1 - p_it) * sum_j C_ij h_tj (1 - beta_tj) [u_ij(p_tj) - u_ij(b_j)] - k_it
 
-    ``k_it`` is the expected cost of the threats others have made against ``i`` should it attack
-    ``t`` (deterrence and sanctions; Schelling 1966, Huth 1988). Returns an ``(n, n)`` array whose
-    diagonal is meaningless. Subtract ``i``'s private cost to compare with peace.
+    with ``h`` = holds a position (salience > 0). ``k_it`` is the expected cost of the threats
+    others have made against ``i`` should it attack ``t`` (deterrence and sanctions; Schelling
+    1966, Huth 1988). Returns an ``(n, n)`` array whose diagonal is meaningless. Subtract ``i``'s
+    private cost to compare with peace.
     """
-    holds = salience > 0.0  # (n, m)
+    holds = (salience > 0.0).astype(float)  # (n, m)
     comp = competence.astype(float)
+    free = np.ones_like(holds) if bound is None else 1.0 - bound
     u_base = issue_utilities(baseline[None, :], position, salience, risk)  # (n, m)
-    win_part = (-u_base * holds) @ comp.T  # u_ij(p_ij) = 0
+    win_part = (-u_base * holds * free) @ comp.T  # u_ij(p_ij) = 0
     u_lose = issue_utilities(position[None, :, :], position[:, None, :], salience[:, None, :], risk[:, None, None])
-    lose_part = ((u_lose - u_base[:, None, :]) * comp[:, None, :] * holds[None, :, :]).sum(axis=-1)
+    lose_w = comp[:, None, :] * (holds * free)[None, :, :]
+    lose_part = ((u_lose - u_base[:, None, :]) * lose_w).sum(axis=-1)
     return u_base.sum(axis=1)[:, None] + win_prob * win_part + (1.0 - win_prob) * lose_part - threat_cost
 
 
@@ -97,19 +103,27 @@ class CostPriors:
                 out[i] = rng.triangular(self.low[i], self.mode[i], self.high[i])
         return out
 
-    def survival(self, i: int, x: Array | float) -> NDArray[np.float64]:
-        """``P(c_i >= x)`` under the prior: the chance that ``i``'s cost is at least ``x``."""
-        x = np.asarray(x, dtype=float)
-        lo, hi, kind = self.low[i], self.high[i], self.kind[i]
-        if kind == "fixed":
-            return (lo >= x).astype(float)
-        if kind == "uniform":
-            return np.clip((hi - x) / (hi - lo), 0.0, 1.0)
-        c = self.mode[i]
-        below = np.where(
-            x <= lo,
-            1.0,
-            1.0 - (x - lo) ** 2 / ((hi - lo) * (c - lo) if c > lo else np.inf),
-        )
-        above = np.where(x >= hi, 0.0, (hi - x) ** 2 / ((hi - lo) * (hi - c) if hi > c else np.inf))
-        return np.where(x <= c, below, above)
+    def prior(self, i: int) -> tuple[str, float, float, float]:
+        """Actor ``i``'s prior as (kind, low, mode, high)."""
+        return (str(self.kind[i]), float(self.low[i]), float(self.mode[i]), float(self.high[i]))
+
+
+def survival(kind: Array, low: Array, mode: Array, high: Array, x: Array, kinds: frozenset[str] | None = None) -> Array:
+    """``P(c >= x)`` under each prior (broadcast over the last axis): fixed, uniform or triangular.
+
+    ``kinds``, the set of distributions present, lets a caller skip the formulas it does not need.
+    """
+    x = np.asarray(x, dtype=float)
+    kinds = frozenset(np.asarray(kind).tolist()) if kinds is None else kinds
+    span = np.where(high > low, high - low, 1.0)
+    out = np.zeros(np.broadcast_shapes(x.shape, np.shape(low)))
+    if "fixed" in kinds:
+        out = np.where(kind == "fixed", (low >= x).astype(float), out)
+    if "uniform" in kinds:
+        out = np.where(kind == "uniform", np.clip((high - x) / span, 0.0, 1.0), out)
+    if "triangular" in kinds:
+        left = np.where(mode > low, (x - low) ** 2 / (span * np.where(mode > low, mode - low, 1.0)), 0.0)
+        right = np.where(high > mode, (high - x) ** 2 / (span * np.where(high > mode, high - mode, 1.0)), 0.0)
+        tri = np.where(x <= low, 1.0, np.where(x >= high, 0.0, np.where(x <= mode, 1.0 - left, right)))
+        out = np.where(kind == "triangular", tri, out)
+    return out

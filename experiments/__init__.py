@@ -1,0 +1,1 @@
+"""Experiments: sweeps and batch runs over scenarios (filled in by later issues)."""

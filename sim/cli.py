@@ -1,0 +1,189 @@
+"""The ``dipsim`` command line: run a scenario, validate a config, print the config schema.
+
+``dipsim run [CONFIG] [--seed N] [--steps N] [--set PATH=VALUE ...] [--json]``
+``dipsim validate CONFIG [--set PATH=VALUE ...]``
+``dipsim schema [--out FILE]``
+
+Bad input (a missing or malformed file, an invalid value, a bad ``--set``) ends with a short
+message on stderr naming the file, the field path and the problem, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from sim.model import DiplomacyModel
+from sim.result import RunResult
+from sim.scenario import (
+    DEFAULT_SCENARIO,
+    Scenario,
+    ScenarioError,
+    json_schema,
+    load_scenario,
+    parse_set,
+)
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dipsim", description="Agent-based simulator of crisis diplomacy.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    set_help = (
+        "override a config value by dotted path, e.g. parameters.noise=0.1, trust.RUS.USA=0.8, "
+        "venues.geneva_ssd.date=2022-01-11 (repeatable; the value is read as YAML)"
+    )
+
+    run = sub.add_parser("run", help="run a scenario and print its timeline and outcome")
+    run.add_argument("config", nargs="?", metavar="CONFIG", help="scenario YAML (default: the bundled scenario)")
+    run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    run.add_argument("--steps", type=_non_negative_int, default=None, help="stop after N steps (outcome: truncated)")
+    run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=set_help)
+    run.add_argument("--json", action="store_true", help="print the run result as one JSON object")
+    run.set_defaults(func=_cmd_run)
+
+    val = sub.add_parser("validate", help="check a scenario file; print ok or every error found")
+    val.add_argument("config", metavar="CONFIG", help="scenario YAML")
+    val.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=set_help)
+    val.set_defaults(func=_cmd_validate)
+
+    sch = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    sch.add_argument("--out", metavar="FILE", help="write the schema to FILE instead of stdout")
+    sch.set_defaults(func=_cmd_schema)
+    return p
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {n}")
+    return n
+
+
+def _load(config: str | None, sets: list[str]) -> Scenario:
+    """Read, override and validate a scenario, as ``load_scenario`` does."""
+    path = Path(config) if config is not None else DEFAULT_SCENARIO
+    try:
+        overrides = parse_set(sets)
+    except ValueError as exc:
+        raise ScenarioError(str(path), [("--set", str(exc).removeprefix("--set "))]) from None
+    return load_scenario(path, overrides)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    scenario = _load(args.config, args.set)
+    model = DiplomacyModel(config=scenario, rng=args.seed)
+    result = model.run(args.steps)
+    if args.json:
+        print(result.to_json())
+    else:
+        print(format_timeline(model, result))
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    _load(args.config, args.set)
+    print("ok")
+    return EXIT_OK
+
+
+def schema_text() -> str:
+    """The JSON Schema of scenario files, as written to ``configs/scenario.schema.json``."""
+    return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    text = schema_text()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- human output
+
+
+def _num(x: Any) -> str:
+    return f"{x:.2f}" if isinstance(x, int | float) and not isinstance(x, bool) else str(x)
+
+
+def _names(ids: list[str]) -> str:
+    return ", ".join(ids) if ids else "none"
+
+
+def format_timeline(model: DiplomacyModel, result: RunResult) -> str:
+    """A readable timeline of a run: venues, agreements and rung changes in date order, then the outcome."""
+    sc = model.config
+    lines = [
+        f"{sc.name} ({sc.id})",
+        f"seed {result.seed}, {result.steps_run} step(s) run, {sc.calendar.start} .. {result.final_date}",
+        "",
+    ]
+    # (date, order within a date, text): venues and their agreements first, then rung changes.
+    entries: list[tuple[str, int, int, list[str]]] = []
+    for n, v in enumerate(model.venue_log):
+        block = [f"{v['date']}  VENUE {v['name']} [{v['id']}]: {_names(v['participants'])}"]
+        if not v["proposals"]:
+            block.append("    (nothing left to propose)")
+        for p in v["proposals"]:
+            package = ", ".join(f"{k}={_num(x)}" for k, x in p["package"].items()) or "(empty)"
+            verdict = "ADOPTED" if p["adopted"] else "not adopted"
+            block.append(
+                f"    {p['proposer']} proposes {package} ({p['legal_form']}); "
+                f"accepted: {_names(p['accepted_by'])}; rejected: {_names(p['rejected_by'])}; {verdict}"
+            )
+        entries.append((v["date"], 0, n, block))
+    for n, a in enumerate(model.agreements):
+        text = f"{a['date']}  AGREEMENT on {a['issue']} = {_num(a['value'])} at {a['venue']} ({_names(a['parties'])})"
+        entries.append((a["date"], 1, n, [text]))
+    # Rung changes on one date by one actor between the same two rungs share a line.
+    moves: dict[tuple[str, str, str, str], list[str]] = {}
+    for e in model.escalation_log:
+        moves.setdefault((e["date"], e["actor"], e["from"], e["to"]), []).append(e["target"])
+    for n, ((date, actor, frm, to), targets) in enumerate(moves.items()):
+        entries.append((date, 2, n, [f"{date}  RUNG {actor} -> {', '.join(targets)}: {frm} -> {to}"]))
+    entries.sort(key=lambda x: x[:3])
+    for *_, block in entries:
+        lines.extend(block)
+    if not entries:
+        lines.append("(no venues, agreements or rung changes)")
+    lines.append("")
+    esc = result.escalation
+    esc_text = f"{esc['actor']}->{esc['target']} ({esc['rung']}, {esc['date']})" if esc else "none"
+    lines.append(
+        f"OUTCOME: {result.outcome} on {result.final_date}; escalation: {esc_text}; "
+        f"max rung: {result.max_rung['id']} ({_num(result.max_rung['score'])})"
+    )
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ScenarioError as exc:
+        print(str(exc), file=sys.stderr)
+    except (ValueError, OSError) as exc:
+        where = getattr(args, "config", None) or getattr(args, "out", None) or "dipsim"
+        print(f"{where}: {exc}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
