@@ -42,7 +42,9 @@ class DiplomaticActor(mesa.Agent):
     @property
     def position(self) -> dict[str, float]:
         m = self.model
-        return {iid: float(m.position[self.index, j]) for j, iid in enumerate(m.issue_ids) if m.salience[self.index, j] > 0}
+        return {
+            iid: float(m.position[self.index, j]) for j, iid in enumerate(m.issue_ids) if m.salience[self.index, j] > 0
+        }
 
     def trust_in(self, other: str) -> float:
         return float(self.model.trust[self.index, self.model.index_of[other]])

@@ -1,8 +1,9 @@
-"""The ``dipsim`` command line: run a scenario, validate a config, print the config schema.
+"""The ``dipsim`` command line: run a scenario, validate a config, print the config schema, benchmark.
 
 ``dipsim run [CONFIG] [--seed N] [--steps N] [--set PATH=VALUE ...] [--json]``
 ``dipsim validate CONFIG [--set PATH=VALUE ...]``
 ``dipsim schema [--out FILE]``
+``dipsim bench [--repeat N]``
 
 Bad input (a missing or malformed file, an invalid value, a bad ``--set``) ends with a short
 message on stderr naming the file, the field path and the problem, and exit code 2.
@@ -56,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     sch = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     sch.add_argument("--out", metavar="FILE", help="write the schema to FILE instead of stdout")
     sch.set_defaults(func=_cmd_schema)
+
+    ben = sub.add_parser("bench", help="print timing and memory figures (2022 run, 200-actor step)")
+    ben.add_argument(
+        "--repeat", type=_positive_int, default=20, help="seeds of the 2022 run, and step samples (default: 20)"
+    )
+    ben.set_defaults(func=_cmd_bench)
     return p
 
 
@@ -66,6 +73,13 @@ def _non_negative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
     if n < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0: {n}")
+    return n
+
+
+def _positive_int(text: str) -> int:
+    n = _non_negative_int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1: {n}")
     return n
 
 
@@ -111,6 +125,12 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from experiments import bench  # lazily: sim never imports experiments at module level
+
+    return bench.main(["--repeat", str(args.repeat)])
 
 
 # --------------------------------------------------------------------------- human output

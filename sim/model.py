@@ -10,6 +10,7 @@ scenario and keeps the state in numpy arrays, with agents as views on them.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from pydantic import ValidationError
 from agents.agents import AGENT_CLASSES, DiplomaticActor
 from sim.params import Parameters
 from sim.result import RunResult
-from sim.rules.bargaining import Problem, Side, rule_met
+from sim.rules.bargaining import Problem, Side, group_probabilities, rule_met
 from sim.rules.dynamics import (
     concession,
     desired_rung,
@@ -56,9 +57,7 @@ class DiplomacyModel(mesa.Model):
         self.seed = rng
         self.config_sha256 = config_sha256(sc)
         self._build_arrays(sc)
-        self.actor_agents: list[DiplomaticActor] = [
-            AGENT_CLASSES[a.kind](self, a, i) for i, a in enumerate(sc.actors)
-        ]
+        self.actor_agents: list[DiplomaticActor] = [AGENT_CLASSES[a.kind](self, a, i) for i, a in enumerate(sc.actors)]
         self.private_cost = self.priors.sample(self.rng)
         self.initial_position = self.position.copy()
         self.day = 0  # index of the next calendar step to simulate
@@ -78,9 +77,25 @@ class DiplomacyModel(mesa.Model):
             },
             tables={
                 "decisions": [
-                    "step", "date", "venue", "proposer", "actor", "package", "legal_form", "accepted", "reason",
-                    "value", "status_quo_value", "war_option", "reservation", "trust", "trust_effective",
-                    "trust_discount", "crossed_red_lines", "missing_linkage", "ratification",
+                    "step",
+                    "date",
+                    "venue",
+                    "proposer",
+                    "actor",
+                    "package",
+                    "legal_form",
+                    "accepted",
+                    "reason",
+                    "value",
+                    "status_quo_value",
+                    "war_option",
+                    "reservation",
+                    "trust",
+                    "trust_effective",
+                    "trust_discount",
+                    "crossed_red_lines",
+                    "missing_linkage",
+                    "ratification",
                 ],
             },
         )
@@ -200,8 +215,10 @@ class DiplomacyModel(mesa.Model):
             return
         t = self.day
         self._apply_events(t)
-        self._refresh_war()
-        for venue in self.venues_by_step.get(t, []):
+        venues = self.venues_by_step.get(t, [])
+        if venues:
+            self._refresh_war()
+        for venue in venues:
             if self.outcome is None:
                 self._hold(venue, t)
         if self.outcome is None:
@@ -245,13 +262,13 @@ class DiplomacyModel(mesa.Model):
     # ------------------------------------------------------------------ venues
 
     def _hold(self, venue: Venue, t: int) -> None:
-        """A meeting: participants, chair first, each table a package to all the others."""
+        """A meeting: participants, chair first, each table a package to all the others (at an
+        ultimatum only the chair does, once)."""
         parts = [self.index_of[p] for p in venue.order]
         self._present = set(parts)
         ultimatum = venue.format == "ultimatum"
         agenda = np.zeros(len(self.issue_ids), dtype=bool)
         agenda[[self.issue_index[j] for j in venue.agenda]] = True
-        agreeable = np.ones(len(self.issue_ids), dtype=bool)
         record = {
             "id": venue.id,
             "name": venue.name,
@@ -277,7 +294,6 @@ class DiplomacyModel(mesa.Model):
                 groups=groups,
                 baseline=self.baseline.copy(),
                 open_issues=open_issues,
-                agreeable=agreeable,
                 compliance=self.compliance,
                 allowed=self.allowed,
                 no_deal=float(no_deal),
@@ -294,15 +310,16 @@ class DiplomacyModel(mesa.Model):
 
     def _decide(self, venue, t, k, others, groups, problem, proposal, record) -> None:
         """Recipients respond; the package is adopted by the venue's rule; agreements bind."""
-        from sim.rules.bargaining import group_probabilities
-
         binding = proposal.legal_form == "legally_binding"
         believed = group_probabilities(problem, proposal.values[None], proposal.include[None], binding)[0]
         package = {self.issue_ids[j]: round(float(proposal.values[j]), 6) for j in np.flatnonzero(proposal.include)}
         accepted_groups: list[bool] = []
         yes: set[int] = {k}
         for r, group in zip(others, groups, strict=True):
-            evals = [self.actor_agents[self.index_of[s.id]].respond(s, proposal, problem) for s in (group.head, *group.members)]
+            evals = [
+                self.actor_agents[self.index_of[s.id]].respond(s, proposal, problem)
+                for s in (group.head, *group.members)
+            ]
             for ev in evals:
                 self._log_decision(venue, t, k, ev, package, proposal.legal_form)
             ok = evals[0].accepted and rule_met([e.accepted for e in evals[1:]], group.rule)
@@ -322,23 +339,25 @@ class DiplomacyModel(mesa.Model):
             }
         )
         # A package accepted within one alliance family coordinates positions but settles nothing.
-        if adopted and len({int(self.side_of[x]) for x in yes}) > 1:
-            bound = sorted(yes | {mem for x in yes for mem in self.members.get(x, [])})
-            for j in np.flatnonzero(proposal.include):
-                if self._ratified(venue, t, k, j, yes, proposal, problem, package):
-                    self.agreed[j] = True
-                    self.baseline[j] = proposal.values[j]
-                    self.party[bound, j] = 1.0
-                    self.agreements.append(
-                        {
-                            "issue": self.issue_ids[j],
-                            "value": round(float(proposal.values[j]), 6),
-                            "venue": venue.id,
-                            "step": t,
-                            "date": venue.date.isoformat(),
-                            "parties": sorted(self.actor_ids[x] for x in yes),
-                        }
-                    )
+        if adopted:
+            # A package accepted within one alliance family coordinates positions but settles nothing.
+            if len({int(self.side_of[x]) for x in yes}) > 1:
+                bound = sorted(yes | {mem for x in yes for mem in self.members.get(x, [])})
+                for j in np.flatnonzero(proposal.include):
+                    if self._ratified(venue, t, k, j, yes, proposal, problem, package):
+                        self.agreed[j] = True
+                        self.baseline[j] = proposal.values[j]
+                        self.party[bound, j] = 1.0
+                        self.agreements.append(
+                            {
+                                "issue": self.issue_ids[j],
+                                "value": round(float(proposal.values[j]), 6),
+                                "venue": venue.id,
+                                "step": t,
+                                "date": venue.date.isoformat(),
+                                "parties": sorted(self.actor_ids[x] for x in yes),
+                            }
+                        )
         elif problem.ultimatum:
             self._record_war(k, others[0], t)
         self._after_proposal(k, others, yes, proposal, believed)
@@ -351,9 +370,10 @@ class DiplomacyModel(mesa.Model):
         for d in deciders:
             if d in yes:
                 continue
-            if d == k or d in self._present:
+            if d in self._present:
                 return False
-            ev = self.actor_agents[d].respond(self.side_facing(d, k, False), proposal, problem)
+            ratifying = replace(problem, ultimatum=False)  # an absent actor weighs peace as usual
+            ev = self.actor_agents[d].respond(self.side_facing(d, k, False), proposal, ratifying)
             self._log_decision(venue, t, k, ev, package, proposal.legal_form, ratification=True)
             if not ev.accepted:
                 return False
@@ -366,8 +386,16 @@ class DiplomacyModel(mesa.Model):
         for g, r in enumerate(others):
             share = self.capability[k] / max(self.capability[k] + self.capability[r], 1e-12)
             self.position[r] = move_toward_proposal(
-                before[r], proposal.values, proposal.include, self.salience[r], self.red_low[r], self.red_high[r],
-                p.concession_rate, self.flexibility[r], self.trust[r, k], share,
+                before[r],
+                proposal.values,
+                proposal.include,
+                self.salience[r],
+                self.red_low[r],
+                self.red_high[r],
+                p.concession_rate,
+                self.flexibility[r],
+                self.trust[r, k],
+                share,
             )
             good = concession(before[r], before[k], proposal.values, proposal.include, self.salience[r])
             self.trust[r, k] = update_trust(self.trust[r, k], good, 0.0, p.trust_gain, p.loss_aversion)
@@ -447,22 +475,19 @@ class DiplomacyModel(mesa.Model):
     def talks_values(self, t: int) -> np.ndarray:
         """Each actor's value of the talks still scheduled (the shadow of the future)."""
         out = np.zeros(len(self.actor_ids))
-        upcoming = [(s - t, v) for s, vs in self.venues_by_step.items() if s > t for v in vs]
-        if not upcoming:
-            return out
         step_days = self.config.calendar.step_days
-        for i, a in enumerate(self.actor_ids):
-            days, tau, stakes = [], [], []
-            for d, v in upcoming:
-                if a in v.participants:
-                    others = [self.index_of[p] for p in v.participants if p != a]
-                    agenda = [self.issue_index[j] for j in v.agenda if not self.agreed[self.issue_index[j]]]
-                    days.append(d * step_days)
-                    tau.append(self.trust[i, others].mean())
-                    stakes.append(self.salience[i, agenda].sum())
-            out[i] = talks_option_value(
-                np.asarray(days, float), np.asarray(tau), np.asarray(stakes), self.params.patience_days, self.params.talks_value
-            )
+        for s, venues in self.venues_by_step.items():
+            if s <= t:
+                continue
+            for v in venues:
+                parts = np.array([self.index_of[a] for a in v.participants])
+                agenda = np.array([self.issue_index[j] for j in v.agenda])
+                others = (self.trust[np.ix_(parts, parts)].sum(axis=1) - 1.0) / (parts.size - 1)
+                stakes = (self.salience[np.ix_(parts, agenda)] * ~self.agreed[agenda]).sum(axis=1)
+                value = talks_option_value(
+                    (s - t) * step_days, others, stakes, self.params.patience_days, self.params.talks_value
+                )
+                out[parts] = np.maximum(out[parts], value)
         return out
 
     def _choose_rungs(self, t: int) -> None:
@@ -473,13 +498,14 @@ class DiplomacyModel(mesa.Model):
         noisy = net + p.noise * self.rng.standard_normal(net.shape)
         desired = desired_rung(noisy, self.war_index, p.rung_band)
         new = np.where(self.can_fight, next_rung(self.rung, desired), self.rung)
-        moved = np.argwhere(new != self.rung)
-        for i, k in moved:
-            d_score = self.ladder_scores[new[i, k]] - self.ladder_scores[self.rung[i, k]]
-            war_score = self.ladder_scores[self.war_index]
-            scale = abs(d_score) / war_score if war_score > 0 else 0.0
-            good, bad = (0.0, scale) if d_score > 0 else (scale, 0.0)
-            self.trust[k, i] = update_trust(self.trust[k, i], good, bad, p.trust_gain, p.loss_aversion)
+        # Escalation toward an actor costs its trust, de-escalation earns a little (reciprocity).
+        war_score = self.ladder_scores[self.war_index]
+        d_score = (self.ladder_scores[new] - self.ladder_scores[self.rung]) / (war_score if war_score > 0 else 1.0)
+        g = p.trust_gain
+        self.trust = np.clip(
+            self.trust + (g * np.maximum(-d_score, 0) - p.loss_aversion * g * np.maximum(d_score, 0)).T, 0, 1
+        )
+        for i, k in np.argwhere(new > self.rung):  # escalations are logged with what was compared
             self.escalation_log.append(
                 {
                     "step": t,
@@ -516,9 +542,12 @@ class DiplomacyModel(mesa.Model):
 
     def result(self) -> RunResult:
         """The run's result: one object for the CLI's JSON, batch rows and the UI banner."""
+
         def by_actor(a: np.ndarray) -> dict[str, dict[str, float]]:
             return {
-                self.actor_ids[i]: {self.issue_ids[j]: round(float(a[i, j]), 6) for j in range(a.shape[1]) if self.salience[i, j] > 0}
+                self.actor_ids[i]: {
+                    self.issue_ids[j]: round(float(a[i, j]), 6) for j in range(a.shape[1]) if self.salience[i, j] > 0
+                }
                 for i in range(a.shape[0])
             }
 
@@ -531,11 +560,17 @@ class DiplomacyModel(mesa.Model):
             steps_run=self.day,
             outcome=self.outcome or "truncated",
             escalation=self.escalation,
-            max_rung={"id": self.ladder_ids[self.max_rung_index], "score": float(self.ladder_scores[self.max_rung_index])},
+            max_rung={
+                "id": self.ladder_ids[self.max_rung_index],
+                "score": float(self.ladder_scores[self.max_rung_index]),
+            },
             agreements=list(self.agreements),
             initial_positions=by_actor(self.initial_position),
             final_positions=by_actor(self.position),
-            trust={self.actor_ids[i]: {self.actor_ids[k]: round(float(self.trust[i, k]), 6) for k in range(n) if k != i} for i in range(n)},
+            trust={
+                self.actor_ids[i]: {self.actor_ids[k]: round(float(self.trust[i, k]), 6) for k in range(n) if k != i}
+                for i in range(n)
+            },
             venues=list(self.venue_log),
             final_date=self.date.isoformat(),
         )

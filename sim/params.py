@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Parameters(BaseModel):
-    """Knobs of the rules in ``sim.rules``; every one is documented in docs/ODD.md (Details)."""
+    """Knobs of the rules in ``sim.rules``; every one is documented in docs/ODD.md (7 Submodels)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -19,16 +19,17 @@ class Parameters(BaseModel):
     concession_rate: float = Field(
         0.5, ge=0.0, le=1.0, description="Largest share of the gap a position moves toward a proposal."
     )
-    bloc_pull: float = Field(0.2, ge=0.0, le=1.0, description="Daily pull of members toward their bloc's position.")
+    bloc_pull: float = Field(0.2, ge=0.0, le=1.0, description="Pull of members toward their bloc's position, per step.")
     trust_gain: float = Field(0.1, ge=0.0, le=1.0, description="Trust gained for a full concession (reciprocity).")
-    loss_aversion: float = Field(
-        2.0, ge=1.0, le=5.0, description="How much faster trust is lost than gained (>= 1)."
-    )
+    loss_aversion: float = Field(2.0, ge=1.0, le=5.0, description="How much faster trust is lost than gained (>= 1).")
     legal_boost: float = Field(
         0.5, ge=0.0, le=1.0, description="Share of distrust a legally binding form removes, for actors who value it."
     )
     patience_days: float = Field(
-        7.0, gt=0.0, le=365.0, description="Days over which the pull of a scheduled meeting halves (shadow of the future)."
+        7.0,
+        gt=0.0,
+        le=365.0,
+        description="Days over which the pull of a scheduled meeting halves (shadow of the future).",
     )
     talks_value: float = Field(
         2.0, ge=0.0, le=5.0, description="Weight of a trusted meeting ahead, per unit of the stakes on its agenda."

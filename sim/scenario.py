@@ -128,7 +128,7 @@ class Issue(_Strict):
     )
     competence: list[Ident] = Field(
         default_factory=list,
-        description="Actors that may agree this issue; empty means every participant.",
+        description="Actors whose consent an agreement on this issue needs; empty: every actor holding a position.",
     )
     compliance: Unit = Field(
         default=1.0,
@@ -200,9 +200,8 @@ class CostPrior(_Strict):
                 raise ValueError("a fixed cost takes low only (the value)")
         elif self.high <= self.low:
             raise ValueError("high must exceed low")
-        if self.distribution == "triangular":
-            if self.mode is None or not self.low <= self.mode <= self.high:
-                raise ValueError("a triangular prior needs low <= mode <= high")
+        if self.distribution == "triangular" and (self.mode is None or not self.low <= self.mode <= self.high):
+            raise ValueError("a triangular prior needs low <= mode <= high")
         return self
 
 
@@ -400,6 +399,11 @@ def reference_errors(s: Scenario) -> list[tuple[str, str]]:
         ir = a.initial_rung
         if ir.default is not None:
             need(ir.default in rungs, f"actors.{i}.initial_rung.default", f"unknown rung {ir.default!r}")
+            need(
+                ir.default not in rungs or s.ladder.index(ir.default) < s.ladder.index(s.ladder.war),
+                f"actors.{i}.initial_rung.default",
+                "an initial rung must lie below the war rung",
+            )
         for tgt, rung in ir.toward.items():
             need(tgt in actors and tgt != a.id, f"actors.{i}.initial_rung.toward.{tgt}", f"unknown target {tgt!r}")
             need(rung in rungs, f"actors.{i}.initial_rung.toward.{tgt}", f"unknown rung {rung!r}")

@@ -36,7 +36,7 @@ class Side:
     red_low: Array
     red_high: Array
     trust: float  # recipient: trust in the proposer; proposer: mean trust in the recipients
-    war_value: float  # gross value of its best war option (before its private cost)
+    war_value: float  # gross value of its war option (best target; at an ultimatum, the proposer), before its cost
     prior: tuple[str, float, float, float]  # shared prior over its private cost: (kind, low, mode, high)
     values_legal_form: float = 0.0
     binding_cost: float = 0.0
@@ -60,7 +60,6 @@ class Problem:
     groups: tuple[Group, ...]
     baseline: Array  # current outcome: status quo or agreed values
     open_issues: Array  # bool (m,): on the agenda and not yet agreed
-    agreeable: Array  # bool (m,): some participant with competence is present
     compliance: Array  # (m,)
     allowed: Sequence[list[float] | None]  # allowed values of indivisible issues
     no_deal: float  # proposer's value if the package is not adopted
@@ -89,7 +88,7 @@ class Evaluation:
     reason: str
     value: float  # utility of the package, gains discounted by trust
     status_quo_value: float
-    war_option: float  # best war value minus own private cost
+    war_option: float  # its war option (see Side.war_value) minus its own private cost
     reservation: float
     trust: float
     trust_effective: float
@@ -125,7 +124,9 @@ def evaluate(
     ``V(x) >= R`` with ``R = max(U(status quo), W - c)``; at an ultimatum no deal means war, so
     ``R = W - c`` (Fearon 1995). ``V`` discounts promised gains by trust (the commitment problem).
     """
-    crossed = [int(j) for j in np.flatnonzero(include & ((outcome < side.red_low - 1e-9) | (outcome > side.red_high + 1e-9)))]
+    crossed = [
+        int(j) for j in np.flatnonzero(include & ((outcome < side.red_low - 1e-9) | (outcome > side.red_high + 1e-9)))
+    ]
     missing = [j for j in sorted(side.linkage) if open_issues[j] and not include[j]]
     tau_eff = float(effective_trust(side.trust, side.values_legal_form, binding, legal_boost))
     value = float(package_value(side, outcome, baseline, compliance, tau_eff))
@@ -158,7 +159,12 @@ def evaluate(
 
 
 def rule_met(accepts: Sequence[bool], rule: Rule, extra_yes: int = 0) -> bool:
-    """Unanimity: everyone accepts. Majority: more than half, counting ``extra_yes`` sure votes."""
+    """Unanimity: everyone accepts. Majority: more than half, counting ``extra_yes`` sure votes.
+
+    With no voters at all the rule is met (a bloc whose members are all at the table in their own
+    right decides by its own answer)."""
+    if not accepts:
+        return True
     yes = sum(bool(a) for a in accepts)
     if rule == "unanimity":
         return yes == len(accepts)
@@ -254,15 +260,15 @@ def expected_utility(
 ) -> tuple[Array, Array]:
     """Proposer's expected utility and adoption probability for candidate packages (K, m).
 
-    ``EU(x) = P(adopt | x) * V_i(x) + (1 - P(adopt | x)) * V_i(no deal)``, where ``V_i`` counts
-    only issues that can be agreed at this venue, discounts the proposer's own promised gains by
-    its trust in the recipients and charges its cost of a legally binding form.
+    ``EU(x) = P(adopt | x) * V_i(x) + (1 - P(adopt | x)) * V_i(no deal)``, where ``V_i``
+    discounts the proposer's own promised gains by its trust in the recipients and charges its
+    cost of a legally binding form.
     """
     stacked = stacked or _Stacked(prob)
     outcome = np.where(include, values, prob.baseline)
     me = prob.proposer
     u_base = issue_utilities(prob.baseline, me.position, me.salience, me.risk)
-    gains = (issue_utilities(outcome, me.position, me.salience, me.risk) - u_base) * prob.agreeable
+    gains = issue_utilities(outcome, me.position, me.salience, me.risk) - u_base
     tau = effective_trust(me.trust, me.values_legal_form, binding, prob.legal_boost)
     v_deal = u_base.sum() + discounted_change(gains, prob.compliance, tau) - binding * me.binding_cost
     groups = stacked.group_probabilities(prob, outcome, include, binding)
@@ -279,20 +285,89 @@ def _candidates(prob: Problem, j: int) -> Array:
     return np.linspace(lo, hi, prob.grid) if hi > lo else np.asarray([lo])
 
 
+class _Moves:
+    """Scores packages that differ from a current one in a single coordinate, incrementally.
+
+    Utilities, trust weights and red-line checks are all sums or unions over issues, so a
+    candidate's totals are the current totals with one issue's term swapped: O(S) per candidate
+    instead of O(S m). Gives the same numbers as ``expected_utility``.
+    """
+
+    def __init__(self, prob: Problem, st: _Stacked, binding: bool, broker: bool):
+        self.prob, self.st, self.binding, self.broker = prob, st, binding, broker
+        me = prob.proposer
+        self.tau = effective_trust(st.trust, st.legal, binding, prob.legal_boost)[:, None]
+        self.tau_me = float(effective_trust(me.trust, me.values_legal_form, binding, prob.legal_boost))
+        self.me_base = issue_utilities(prob.baseline, me.position, me.salience, me.risk)
+        self.me_const = self.me_base.sum() - binding * me.binding_cost
+
+    def terms(self, j: Array, v: Array, inc: Array) -> tuple[Array, Array, Array]:
+        """Trust-weighted gains of each side (S, K) and of the proposer (K,), and red-line crossings (S, K)."""
+        st, prob, me = self.st, self.prob, self.prob.proposer
+        d = np.abs(v[None, :] - st.pos[:, j])
+        u = -st.sal[:, j] * (d if st.linear else d**st.risk)
+        gain = np.where(inc[None, :], u - st.u_base[:, j], 0.0)
+        comp = prob.compliance[j][None, :]
+        side = np.where(gain > 0.0, 1.0 - comp * (1.0 - self.tau), 1.0) * gain
+        u_me = -me.salience[j] * np.abs(v - me.position[j]) ** me.risk
+        g_me = np.where(inc, u_me - self.me_base[j], 0.0)
+        mine = np.where(g_me > 0.0, 1.0 - prob.compliance[j] * (1.0 - self.tau_me), 1.0) * g_me
+        crossed = inc[None, :] & ((v[None, :] < st.lo[:, j] - 1e-9) | (v[None, :] > st.hi[:, j] + 1e-9))
+        return side, mine, crossed
+
+    def score(self, side: Array, mine: Array, crossed: Array) -> Array:
+        """Objective of candidates from their totals: side (S, K), mine (K,), crossed (S, K) counts."""
+        st, prob = self.st, self.prob
+        p = survival(
+            st.prior_kind[:, None],
+            *(a[:, None] for a in st.prior),
+            st.war[:, None] - (st.u_base_sum[:, None] + side),
+            st.kinds,
+        )
+        if not prob.ultimatum:
+            p = np.where(side >= -_EPS, p, 0.0)
+        if prob.red_lines_public:
+            p = np.where(crossed > 0, 0.0, p)
+        cols = []
+        for head, members, rule in st.groups:
+            q = p[head]
+            if members:
+                q = q * rule_probability(p[members].T, rule)
+            cols.append(q)
+        p_adopt = rule_probability(np.stack(cols, axis=-1), prob.venue_rule, extra_yes=1)
+        if self.broker:
+            return p_adopt
+        return p_adopt * (self.me_const + mine) + (1.0 - p_adopt) * prob.no_deal
+
+    def evaluate(self, x: Array, inc: Array, j: Array, v: Array, v_in: Array) -> Array:
+        """Objective of each move (j_k, v_k, in_k) applied to the package (x, inc)."""
+        all_j = np.arange(x.size)
+        side0, mine0, cross0 = self.terms(all_j, x, inc)
+        side_k, mine_k, cross_k = self.terms(j, v, v_in)
+        side = side0.sum(axis=1)[:, None] - side0[:, j] + side_k
+        mine = mine0.sum() - mine0[j] + mine_k
+        crossed = cross0.sum(axis=1)[:, None] - cross0[:, j] + cross_k
+        return self.score(side, mine, crossed)
+
+    def value(self, x: Array, inc: Array) -> float:
+        side, mine, crossed = self.terms(np.arange(x.size), x, inc)
+        return float(self.score(side.sum(axis=1)[:, None], mine.sum(keepdims=True), crossed.sum(axis=1)[:, None])[0])
+
+
 def best_package(prob: Problem, anchor: Array | None = None) -> Proposal:
     """The package that maximises the proposer's expected utility, found numerically.
 
-    Coordinate ascent over the open issues, all coordinates scored in one batch per round: for
-    each issue, leave it out (unless the proposer has linked it), or any value on a grid within
-    the proposer's own red line, or any allowed value of an indivisible issue. Each round takes
-    every coordinate's best move at once if that improves, else the single best move. Starts:
-    the proposer's own position within the recipients' known red lines, and ``anchor`` (e.g. the
-    compromise) likewise, leaving out issues on which the red lines do not meet; the proposer's
-    unconstrained position is kept as a candidate. Continuous coordinates are then refined by
-    two rounds of local grid zooming (resolution ~1e-4). Done for a political form and, if any
-    recipient values it, a legally binding one. A proposer with no stake in the open issues
-    (a chairing organisation) acts as an honest broker and maximises the chance of adoption
-    instead (mediation; Touval and Zartman 1985).
+    Coordinate ascent over the open issues, every single-coordinate move scored in one batch per
+    round: for each issue, leave it out (unless the proposer has linked it), or any value on a
+    grid within the proposer's own red line, or any allowed value of an indivisible issue. Each
+    round takes every coordinate's best move at once if that improves, else the single best
+    move. Starts: the proposer's own position within the recipients' known red lines, and
+    ``anchor`` (e.g. the compromise) likewise, leaving out issues on which the red lines do not
+    meet; the proposer's unconstrained position is kept as a candidate. Continuous coordinates
+    are then refined on a grid 100 times finer around the optimum (step 1e-4 of the red line's
+    width). Done for a political form and, if any recipient values it, a legally binding one. A
+    proposer with no stake in the open issues (a chairing organisation) acts as an honest broker
+    and maximises the chance of adoption instead (mediation; Touval and Zartman 1985).
     """
     st = _Stacked(prob)
     me = prob.proposer
@@ -304,10 +379,6 @@ def best_package(prob: Problem, anchor: Array | None = None) -> Proposal:
     broker = not (me.salience[prob.open_issues] > 0).any()
     cands = {int(j): _candidates(prob, int(j)) for j in open_idx}
 
-    def score(xs: Array, incs: Array, binding: bool) -> Array:
-        eu, p = expected_utility(prob, xs, incs, binding, st)
-        return p if broker else eu
-
     def snap(x: Array) -> Array:
         x = np.where(prob.open_issues, x, prob.baseline)
         for j in open_idx:
@@ -318,53 +389,44 @@ def best_package(prob: Problem, anchor: Array | None = None) -> Proposal:
 
     # Moves: (issue, value, included) for every coordinate; one batch scores them all.
     move_j = np.concatenate([np.full(cands[int(j)].size + (0 if linked[j] else 1), j) for j in open_idx]).astype(int)
-    move_v = np.concatenate(
-        [np.append(cands[int(j)], [] if linked[j] else [prob.baseline[j]]) for j in open_idx]
-    )
-    move_in = np.concatenate([np.append(np.ones(cands[int(j)].size, bool), [] if linked[j] else [False]) for j in open_idx])
+    move_v = np.concatenate([np.append(cands[int(j)], [] if linked[j] else [prob.baseline[j]]) for j in open_idx])
+    move_in = np.concatenate(
+        [np.append(np.ones(cands[int(j)].size, bool), [] if linked[j] else [False]) for j in open_idx]
+    ).astype(bool)
+    cell = (hi - lo) / (prob.grid - 1)
 
-    def ascend(x: Array, inc: Array, binding: bool) -> tuple[Array, Array, float]:
-        cur = float(score(x[None], inc[None], binding)[0])
-        for _ in range(4 * max(len(open_idx), 1)):
-            xs = np.repeat(x[None], move_j.size, axis=0)
-            incs = np.repeat(inc[None], move_j.size, axis=0)
-            rows = np.arange(move_j.size)
-            xs[rows, move_j] = move_v
-            incs[rows, move_j] = move_in
-            vals = score(xs, incs, binding)
-            if vals.max() <= cur + 1e-12:
+    def climb(mv: _Moves, x: Array, inc: Array, mj: Array, mvv: Array, mi: Array, rounds: int) -> tuple[Array, Array]:
+        """Apply the best single-coordinate moves (mj, mvv, mi) until none improves."""
+        cur = mv.value(x, inc)
+        per_issue = [(j, np.flatnonzero(mj == j)) for j in np.unique(mj)]
+        for _ in range(rounds):
+            vals = mv.evaluate(x, inc, mj, mvv, mi)
+            k = int(vals.argmax())
+            if vals[k] <= cur + 1e-12:
                 break
             # Every coordinate's best move at once, if that is better still; else the best one.
             jx, ji = x.copy(), inc.copy()
-            for j in open_idx:
-                sel = np.flatnonzero(move_j == j)
-                k = sel[vals[sel].argmax()]
-                if vals[k] > cur + 1e-12:
-                    jx[j], ji[j] = move_v[k], move_in[k]
-            joint = float(score(jx[None], ji[None], binding)[0])
-            k = int(vals.argmax())
+            for j, sel in per_issue:
+                b = sel[vals[sel].argmax()]
+                if vals[b] > cur + 1e-12:
+                    jx[j], ji[j] = mvv[b], mi[b]
+            joint = mv.value(jx, ji)
             if joint >= vals[k]:
                 x, inc, cur = jx, ji, joint
             else:
-                x, inc, cur = xs[k], incs[k], float(vals[k])
-        return x, inc, cur
+                x, inc, cur = x.copy(), inc.copy(), float(vals[k])
+                x[mj[k]], inc[mj[k]] = mvv[k], mi[k]
+        return x, inc
 
-    def zoom(x: Array, inc: Array, binding: bool) -> Array:
-        """Two finer grids around the optimum of each continuous coordinate."""
-        cur = float(score(x[None], inc[None], binding)[0])
-        for j in open_idx:
-            if not inc[j] or prob.allowed[j] is not None or hi[j] <= lo[j]:
-                continue
-            w = (hi[j] - lo[j]) / (prob.grid - 1)
-            for _ in range(2):
-                grid = np.linspace(max(lo[j], x[j] - w), min(hi[j], x[j] + w), prob.grid)
-                xs = np.repeat(x[None], grid.size, axis=0)
-                xs[:, j] = grid
-                vals = score(xs, np.repeat(inc[None], grid.size, axis=0), binding)
-                k = int(vals.argmax())
-                if vals[k] > cur + 1e-12:
-                    x, cur = xs[k].copy(), float(vals[k])
-                w = 2 * w / (prob.grid - 1)
+    def zoom(mv: _Moves, x: Array, inc: Array) -> Array:
+        """A fine grid (step 1/100 of a coarse cell) around each included continuous coordinate."""
+        fine = [j for j in open_idx if inc[j] and prob.allowed[j] is None and hi[j] > lo[j]]
+        if not fine:
+            return x
+        for _ in range(2):
+            grids = [np.linspace(max(lo[j], x[j] - c), min(hi[j], x[j] + c), 201) for j in fine for c in [cell[j]]]
+            mj = np.concatenate([np.full(g.size, j) for j, g in zip(fine, grids, strict=True)])
+            x, _ = climb(mv, x, inc, mj, np.concatenate(grids), np.ones(mj.size, bool), 2 * len(fine))
         return x
 
     feas_lo, feas_hi = lo.copy(), hi.copy()
@@ -374,27 +436,31 @@ def best_package(prob: Problem, anchor: Array | None = None) -> Proposal:
     feasible = feas_lo <= feas_hi + 1e-9
     top = np.maximum(feas_lo, feas_hi)
     own = me.position
-    starts = [snap(np.clip(own, feas_lo, top))]
+    # Inside every known red line where they meet, and always inside the proposer's own.
+    starts = [snap(np.clip(np.clip(own, feas_lo, top), lo, hi))]
     if anchor is not None:
-        starts.append(snap(np.clip(np.where(np.isnan(anchor), own, anchor), feas_lo, top)))
+        starts.append(snap(np.clip(np.clip(np.where(np.isnan(anchor), own, anchor), feas_lo, top), lo, hi)))
     forms = [False, True] if (st.legal > 0).any() else [False]
-    best: tuple[float, Array, Array, bool] | None = None
+    best: tuple[float, Array, Array, _Moves] | None = None
     for binding in forms:
+        mv = _Moves(prob, st, binding, broker)
         tries = [(snap(np.clip(own, lo, hi)), prob.open_issues.copy())]  # its own demands, as a fallback
-        for x0 in starts:
-            tries.append(ascend(x0, (prob.open_issues & feasible) | linked, binding)[:2])
+        rounds = 4 * max(len(open_idx), 1)
+        tries += [
+            climb(mv, x0, (prob.open_issues & feasible) | linked, move_j, move_v, move_in, rounds) for x0 in starts
+        ]
         for x, inc in tries:
-            val = float(score(x[None], inc[None], binding)[0])
+            val = mv.value(x, inc)
             if best is None or val > best[0] + 1e-12:
-                best = (val, x, inc, binding)
+                best = (val, x, inc, mv)
     assert best is not None
-    _, x, inc, binding = best
-    x = zoom(x, inc, binding)
-    eu, p = expected_utility(prob, x[None], inc[None], binding, st)
+    _, x, inc, mv = best
+    x = zoom(mv, x, inc)
+    eu, p = expected_utility(prob, x[None], inc[None], mv.binding, st)
     return Proposal(
         values=np.where(inc, x, prob.baseline),
         include=inc,
-        legal_form=LEGAL_FORMS[int(binding)],
+        legal_form=LEGAL_FORMS[int(mv.binding)],
         expected_utility=float(eu[0]),
         p_adopt=float(p[0]),
     )

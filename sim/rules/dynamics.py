@@ -54,7 +54,9 @@ def pull_toward_bloc(
     return project(moved, red_low, red_high)
 
 
-def concession(recipient_position: Array, proposer_position: Array, proposal: Array, include: Array, salience: Array) -> float:
+def concession(
+    recipient_position: Array, proposer_position: Array, proposal: Array, include: Array, salience: Array
+) -> float:
     """How far a proposal concedes toward the recipient on what the recipient cares about.
 
     ``sum_j s_rj * max(0, |p_rj - p_kj| - |p_rj - x_j|) / sum_j s_rj``, in [0, 1]: the
@@ -78,18 +80,17 @@ def update_trust(trust: float, good: float, bad: float, gain: float, loss_aversi
     return float(np.clip(trust + gain * good - loss_aversion * gain * bad, 0.0, 1.0))
 
 
-def talks_option_value(days: Array, trust: Array, stakes: Array, patience_days: float, talks_value: float) -> float:
-    """Value of waiting for scheduled talks: ``v * max_v 2 ** (-d_v / h) * tau_v * S_v`` (0 if none).
+def talks_option_value(days: float, trust: Array, stakes: Array, patience_days: float, talks_value: float) -> Array:
+    """Value of waiting for a scheduled meeting: ``v * 2 ** (-d / h) * tau * S``.
 
     The shadow of the future (Axelrod 1984; Fearon 1998): while a meeting lies ahead, an actor
-    has reason to wait rather than fight. It hopes to gain a share ``v`` of what is on the table
-    there (``S_v``, its salience summed over the open agenda issues), as far as it trusts those it
-    will meet (``tau_v``, mean trust) and discounted by the days ``d_v`` until the meeting, its pull
-    halving every ``h`` days (patience).
+    has reason to wait rather than fight. It weighs what is on the table there (``S``, its salience
+    summed over the open agenda issues) by ``v``, by how far it trusts those it will meet (``tau``,
+    mean trust) and by the days ``d`` until the meeting, the pull halving every ``h`` days
+    (patience). An actor with several meetings ahead takes the most valuable one. Vectorised
+    over participants.
     """
-    if days.size == 0:
-        return 0.0
-    return float(talks_value * np.max(0.5 ** (days / patience_days) * trust * stakes))
+    return talks_value * 0.5 ** (days / patience_days) * trust * stakes
 
 
 def desired_rung(net_war_value: Array, war_index: int, band: float) -> Array:
@@ -106,5 +107,5 @@ def desired_rung(net_war_value: Array, war_index: int, band: float) -> Array:
 
 
 def next_rung(current: Array, desired: Array) -> Array:
-    """Rungs move at most one step per day toward the desired rung (escalation is climbed, Kahn 1965)."""
+    """Rungs move at most one rung per step toward the desired rung (escalation is climbed, Kahn 1965)."""
     return current + np.sign(desired - current).astype(int)

@@ -71,11 +71,3 @@ def compromise(position: Array, capability: Array, salience: Array) -> Array:
 def project(value: Array, low: Array, high: Array) -> Array:
     """Nearest point of the interval ``[low, high]`` (used to keep outcomes inside red lines)."""
     return np.minimum(np.maximum(value, low), high)
-
-
-def nearest_allowed(value: Array, allowed: list[float] | None) -> Array:
-    """Nearest allowed value of an indivisible issue (identity for a continuous one)."""
-    if allowed is None:
-        return value
-    grid = np.asarray(allowed, dtype=float)
-    return grid[np.abs(np.asarray(value)[..., None] - grid).argmin(axis=-1)]

@@ -6,7 +6,6 @@ Pure numpy functions; no Mesa.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
 from sim.rules.utility import Array, issue_utilities
 
@@ -53,22 +52,28 @@ def war_values(
     1966, Huth 1988). Returns an ``(n, n)`` array whose diagonal is meaningless. Subtract ``i``'s
     private cost to compare with peace.
     """
+    n = position.shape[0]
     holds = (salience > 0.0).astype(float)  # (n, m)
-    comp = competence.astype(float)
-    free = np.ones_like(holds) if bound is None else 1.0 - bound
+    hf = holds if bound is None else holds * (1.0 - bound)
     u_base = issue_utilities(baseline[None, :], position, salience, risk)  # (n, m)
-    win_part = (-u_base * holds * free) @ comp.T  # u_ij(p_ij) = 0
-    u_lose = issue_utilities(position[None, :, :], position[:, None, :], salience[:, None, :], risk[:, None, None])
-    lose_w = comp[:, None, :] * (holds * free)[None, :, :]
-    lose_part = ((u_lose - u_base[:, None, :]) * lose_w).sum(axis=-1)
+    win_part = (-u_base * hf) @ competence.T.astype(float)  # u_ij(p_ij) = 0
+    # Losing only costs i on the issues it has competence for: compute those (i, j) pairs alone.
+    ii, jj = np.nonzero(competence)
+    d = np.abs(position[:, jj] - position[ii, jj])  # (t, pair)
+    r = np.asarray(risk, dtype=float)[ii]
+    loss = (-salience[ii, jj] * (d if np.all(r == 1.0) else d**r) - u_base[ii, jj]) * hf[:, jj]
+    owner = np.zeros((n, ii.size))
+    owner[ii, np.arange(ii.size)] = 1.0
+    lose_part = owner @ loss.T
     return u_base.sum(axis=1)[:, None] + win_prob * win_part + (1.0 - win_prob) * lose_part - threat_cost
 
 
 def coalition_capability(capability: Array, members: dict[int, list[int]]) -> Array:
     """Capability that defends each actor: its own, plus every bloc it belongs to and their members.
 
-    Collective defence aggregates capabilities (Morrow 1991 on alliances; the third-party support
-    term of Bueno de Mesquita's expected utility model). A bloc's own capability excludes its
+    Collective defence aggregates capabilities: the capability-aggregation view of alliances, as
+    in the third-party support term of Bueno de Mesquita's (1981) expected utility model (Morrow
+    1991 discusses its limits). A bloc's own capability excludes its
     members modelled separately, so nothing is counted twice.
     """
     n = capability.size
