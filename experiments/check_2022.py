@@ -86,8 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, overrides in COUNTERFACTUALS.items():
         runs = run_many(args.seeds, overrides, {}, args.workers)
         esc = np.array([r.escalated for r in runs])
+        early = np.mean([r.escalated_before_week_end for r in runs])
         line = (
-            f"{name:34s} escalation {esc.mean():.3f}  before 14 Jan {np.mean([r.escalated_before_week_end for r in runs]):.3f}"
+            f"{name:34s} escalation {esc.mean():.3f}  before 14 Jan {early:.3f}"
             f"  enlargement agreed in {sum(r.enlargement_agreed for r in runs)} runs"
             f"  openings by 14 Jan {np.mean([r.opening_by_week_end for r in runs]):.3f}"
         )
@@ -107,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{pname:18s} x{factor}: {value * factor:.4g} is outside the documented range", flush=True)
                     continue
                 runs = run_many(args.seeds, {}, {pname: value * factor}, args.workers)
+                esc = np.mean([r.escalated for r in runs])
                 print(
-                    f"{pname:18s} x{factor}: {value * factor:<8.4g} escalation {np.mean([r.escalated for r in runs]):.3f}"
+                    f"{pname:18s} x{factor}: {value * factor:<8.4g} escalation {esc:.3f}"
                     f"  before 14 Jan {np.mean([r.escalated_before_week_end for r in runs]):.3f}"
                     f"  ({field.description})",
                     flush=True,

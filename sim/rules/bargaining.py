@@ -339,11 +339,14 @@ class _Moves:
             return p_adopt
         return p_adopt * (self.me_const + mine) + (1.0 - p_adopt) * prob.no_deal
 
-    def evaluate(self, x: Array, inc: Array, j: Array, v: Array, v_in: Array) -> Array:
-        """Objective of each move (j_k, v_k, in_k) applied to the package (x, inc)."""
-        all_j = np.arange(x.size)
-        side0, mine0, cross0 = self.terms(all_j, x, inc)
-        side_k, mine_k, cross_k = self.terms(j, v, v_in)
+    def table(self, j: Array, v: Array, v_in: Array) -> tuple[Array, Array, Array, Array]:
+        """The terms of moves (j_k, v_k, in_k), computed once and reused while the package changes."""
+        return (j, *self.terms(j, v, v_in))
+
+    def evaluate(self, x: Array, inc: Array, table: tuple[Array, Array, Array, Array]) -> Array:
+        """Objective of each move of ``table`` applied to the package (x, inc)."""
+        j, side_k, mine_k, cross_k = table
+        side0, mine0, cross0 = self.terms(np.arange(x.size), x, inc)
         side = side0.sum(axis=1)[:, None] - side0[:, j] + side_k
         mine = mine0.sum() - mine0[j] + mine_k
         crossed = cross0.sum(axis=1)[:, None] - cross0[:, j] + cross_k
@@ -398,9 +401,10 @@ def best_package(prob: Problem, anchor: Array | None = None) -> Proposal:
     def climb(mv: _Moves, x: Array, inc: Array, mj: Array, mvv: Array, mi: Array, rounds: int) -> tuple[Array, Array]:
         """Apply the best single-coordinate moves (mj, mvv, mi) until none improves."""
         cur = mv.value(x, inc)
+        table = mv.table(mj, mvv, mi)
         per_issue = [(j, np.flatnonzero(mj == j)) for j in np.unique(mj)]
         for _ in range(rounds):
-            vals = mv.evaluate(x, inc, mj, mvv, mi)
+            vals = mv.evaluate(x, inc, table)
             k = int(vals.argmax())
             if vals[k] <= cur + 1e-12:
                 break
@@ -424,7 +428,7 @@ def best_package(prob: Problem, anchor: Array | None = None) -> Proposal:
         if not fine:
             return x
         for _ in range(2):
-            grids = [np.linspace(max(lo[j], x[j] - c), min(hi[j], x[j] + c), 201) for j in fine for c in [cell[j]]]
+            grids = [np.linspace(max(lo[j], x[j] - cell[j]), min(hi[j], x[j] + cell[j]), 201) for j in fine]
             mj = np.concatenate([np.full(g.size, j) for j, g in zip(fine, grids, strict=True)])
             x, _ = climb(mv, x, inc, mj, np.concatenate(grids), np.ones(mj.size, bool), 2 * len(fine))
         return x

@@ -1,0 +1,102 @@
+"""The Mesa layer: driving the model, its records, agents and reproducibility."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from agents.agents import BlocAgent, OrganisationAgent, StateAgent
+from sim import DiplomacyModel, load_scenario
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario()
+
+
+def test_twenty_seeds_give_at_least_two_outcome_classes(scenario) -> None:
+    outcomes = {DiplomacyModel(scenario, rng=seed).run().outcome for seed in range(20)}
+    assert len(outcomes) >= 2, outcomes
+
+
+def test_step_does_nothing_once_the_run_has_ended(scenario) -> None:
+    model = DiplomacyModel(scenario, rng=3)
+    result = model.run()
+    assert not model.running
+    day, trust, position = model.day, model.trust.copy(), model.position.copy()
+    model.step()
+    assert (model.day, result.outcome) == (day, model.result().outcome)
+    assert np.array_equal(trust, model.trust) and np.array_equal(position, model.position)
+
+
+def test_mesa_step_advances_one_calendar_day(scenario) -> None:
+    model = DiplomacyModel(scenario, rng=0)
+    model.step()
+    model.step()
+    assert model.day == 2 and model.steps == 2
+    assert model.date.isoformat() == "2022-01-04"
+
+
+def test_agents_are_typed_views_on_the_arrays(scenario) -> None:
+    model = DiplomacyModel(scenario, rng=0)
+    by_id = {a.actor_id: a for a in model.agents}
+    assert isinstance(by_id["RUS"], StateAgent)
+    assert isinstance(by_id["NATO"], BlocAgent) and by_id["NATO"].members == ["USA", "FRA"]
+    assert isinstance(by_id["OSCE"], OrganisationAgent)
+    model.trust[model.index_of["RUS"], model.index_of["USA"]] = 0.42
+    assert by_id["RUS"].trust_in("USA") == pytest.approx(0.42)
+    assert by_id["RUS"].position["nato_ukraine"] == 0.0
+
+
+def test_datacollector_frames(scenario) -> None:
+    model = DiplomacyModel(scenario, rng=0)
+    model.run(max_steps=12)
+    positions = model.positions_frame()
+    assert set(positions.columns) == {"step", "date", "actor", "issue", "position"}
+    assert positions["step"].nunique() == 12 and positions["position"].between(0, 1).all()
+    trust = model.dyads_frame("trust")
+    assert trust["trust"].between(0, 1).all() and len(trust) == 12 * 8 * 7
+    rungs = model.dyads_frame("rungs")
+    assert set(rungs["rung"]) <= {r.id for r in scenario.ladder.rungs}
+    decisions = model.decisions_frame()
+    # Every evaluation says what was compared: the Geneva talks (10 January) are in the log.
+    assert {"value", "reservation", "war_option", "trust_discount", "reason"} <= set(decisions.columns)
+    geneva = decisions[decisions["venue"] == "geneva_ssd"]
+    assert not geneva.empty and set(geneva["actor"]) == {"RUS", "USA"}
+
+
+def test_rejections_are_explained(scenario) -> None:
+    model = DiplomacyModel(scenario, rng=1)
+    model.run()
+    decisions = model.decisions_frame()
+    rejected = decisions[~decisions["accepted"]]
+    assert not rejected.empty
+    for _, row in rejected.iterrows():
+        if row["reason"] == "crosses red line":
+            assert row["crossed_red_lines"]
+        elif row["reason"] == "leaves out a linked issue":
+            assert row["missing_linkage"]
+        else:
+            assert row["value"] < row["reservation"]
+
+
+def test_same_seed_same_json_in_another_process(scenario) -> None:
+    here = DiplomacyModel(scenario, rng=11).run().to_json()
+    code = "from sim import DiplomacyModel; print(DiplomacyModel(rng=11).run().to_json())"
+    there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert here + "\n" == there
+
+
+def test_keyword_parameters_override_the_scenario(scenario) -> None:
+    model = DiplomacyModel(scenario, rng=0, noise=0.2, talks_value=1.0)
+    assert model.params.noise == 0.2 and model.params.talks_value == 1.0
+    assert model.result().params["noise"] == 0.2
+
+
+def test_removing_a_venue_by_set(scenario) -> None:
+    sc = load_scenario(None, {"venues.geneva_ssd": None})
+    result = DiplomacyModel(sc, rng=0).run()
+    assert "geneva_ssd" not in {v["id"] for v in result.venues}
