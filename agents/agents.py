@@ -49,9 +49,6 @@ class DiplomaticActor(mesa.Agent):
     def trust_in(self, other: str) -> float:
         return float(self.model.trust[self.index, self.model.index_of[other]])
 
-    def rung_toward(self, other: str) -> str:
-        return self.model.ladder_ids[self.model.rung[self.index, self.model.index_of[other]]]
-
     def side(self, trust: float, war_value: float) -> Side:
         """This actor as it enters a negotiation, with the given trust and war option."""
         m, i = self.model, self.index

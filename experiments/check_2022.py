@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -31,6 +32,17 @@ COUNTERFACTUALS: dict[str, dict[str, object]] = {
     "Russia-US/NATO trust 0.8": {
         f"trust.{a}.{b}": 0.8 for a, b in (("RUS", "USA"), ("USA", "RUS"), ("RUS", "NATO"), ("NATO", "RUS"))
     },
+}
+
+
+# Scenario numbers that are modelling assumptions, for --assumptions: path -> value in the file.
+ASSUMPTIONS: dict[str, float] = {
+    "actors.RUS.conflict_cost.high": 0.6,
+    "actors.RUS.capability": 1.0,
+    "actors.UKR.capability": 0.25,
+    "actors.RUS.positions.nato_ukraine.salience": 1.0,
+    "actors.USA.threats.0.cost": 0.1,
+    "trust.RUS.USA": 0.2,
 }
 
 
@@ -65,7 +77,8 @@ def run_one(seed: int, overrides: dict[str, object], params: dict[str, float]) -
 
 
 def run_many(seeds: int, overrides: dict[str, object], params: dict[str, float], workers: int) -> list[RunSummary]:
-    with ProcessPoolExecutor(workers) as pool:
+    # forkserver: forking a process that already runs threads (numpy, pytest) can deadlock.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
         return list(pool.map(partial(run_one, overrides=overrides, params=params), range(seeds), chunksize=10))
 
 
@@ -80,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=200)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--sensitivity", action="store_true", help="also move each parameter 20%% down and up")
+    ap.add_argument(
+        "--assumptions", action="store_true", help="also move key assumed scenario numbers 20%% down and up"
+    )
     args = ap.parse_args(argv)
 
     base = None
@@ -115,6 +131,14 @@ def main(argv: list[str] | None = None) -> int:
                     f"  ({field.description})",
                     flush=True,
                 )
+    if args.assumptions:
+        for path, value in ASSUMPTIONS.items():
+            for factor in (0.8, 1.2):
+                new = min(value * factor, 1.0) if "salience" in path or "trust" in path else value * factor
+                runs = run_many(args.seeds, {path: new}, {}, args.workers)
+                esc = np.mean([r.escalated for r in runs])
+                early = np.mean([r.escalated_before_week_end for r in runs])
+                print(f"{path:44s} {value:g} -> {new:<6.4g} escalation {esc:.3f}  before 14 Jan {early:.3f}")
     return 0
 
 

@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a scenario and print its timeline and outcome")
     run.add_argument("config", nargs="?", metavar="CONFIG", help="scenario YAML (default: the bundled scenario)")
-    run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    run.add_argument("--seed", type=_seed, default=0, help="random seed, 0 <= N < 2**63 (default: 0)")
     run.add_argument("--steps", type=_non_negative_int, default=None, help="stop after N steps (outcome: truncated)")
     run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=set_help)
     run.add_argument("--json", action="store_true", help="print the run result as one JSON object")
@@ -58,12 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     sch.add_argument("--out", metavar="FILE", help="write the schema to FILE instead of stdout")
     sch.set_defaults(func=_cmd_schema)
 
-    ben = sub.add_parser("bench", help="print timing and memory figures (2022 run, 200-actor step)")
-    ben.add_argument(
-        "--repeat", type=_positive_int, default=20, help="seeds of the 2022 run, and step samples (default: 20)"
+    ben = sub.add_parser(
+        "bench", add_help=False, help="print timing and memory figures (2022 run, 200-actor step); --help for options"
     )
     ben.set_defaults(func=_cmd_bench)
     return p
+
+
+def _seed(text: str) -> int:
+    n = _non_negative_int(text)
+    if n >= 2**63:
+        raise argparse.ArgumentTypeError(f"must be < 2**63: {n}")
+    return n
 
 
 def _non_negative_int(text: str) -> int:
@@ -73,13 +79,6 @@ def _non_negative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
     if n < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0: {n}")
-    return n
-
-
-def _positive_int(text: str) -> int:
-    n = _non_negative_int(text)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1: {n}")
     return n
 
 
@@ -130,7 +129,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from experiments import bench  # lazily: sim never imports experiments at module level
 
-    return bench.main(["--repeat", str(args.repeat)])
+    return bench.main(args.options)  # its own options, parsed by experiments.bench
 
 
 # --------------------------------------------------------------------------- human output
@@ -194,14 +193,19 @@ def format_timeline(model: DiplomacyModel, result: RunResult) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.func is _cmd_bench:
+        args.options = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args)
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
-    except (ValueError, OSError) as exc:
-        where = getattr(args, "config", None) or getattr(args, "out", None) or "dipsim"
-        print(f"{where}: {exc}", file=sys.stderr)
+    except OSError as exc:  # e.g. `schema --out` into a folder that does not exist
+        where = getattr(args, "out", None) or getattr(args, "config", None) or "dipsim"
+        print(f"{where}: {exc.strerror or exc}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

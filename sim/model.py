@@ -54,7 +54,7 @@ class DiplomacyModel(mesa.Model):
                 "parameters", [(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
             ) from None
         self.config = sc
-        self.seed = rng
+        self.seed = rng if isinstance(rng, int) else None  # a Generator or None is not a reproducible seed
         self.config_sha256 = config_sha256(sc)
         self._build_arrays(sc)
         self.actor_agents: list[DiplomaticActor] = [AGENT_CLASSES[a.kind](self, a, i) for i, a in enumerate(sc.actors)]
@@ -265,7 +265,7 @@ class DiplomacyModel(mesa.Model):
         """A meeting: participants, chair first, each table a package to all the others (at an
         ultimatum only the chair does, once)."""
         parts = [self.index_of[p] for p in venue.order]
-        self._present = set(parts)
+        present = set(parts)
         ultimatum = venue.format == "ultimatum"
         agenda = np.zeros(len(self.issue_ids), dtype=bool)
         agenda[[self.issue_index[j] for j in venue.agenda]] = True
@@ -283,7 +283,7 @@ class DiplomacyModel(mesa.Model):
             if not open_issues.any():
                 break
             others = [r for r in parts if r != k]
-            groups = tuple(self.actor_agents[r].as_group(k, ultimatum, set(parts)) for r in others)
+            groups = tuple(self.actor_agents[r].as_group(k, ultimatum, present) for r in others)
             if ultimatum:
                 no_deal = self._war[k, others[0]] - self.private_cost[k]
             else:
@@ -304,11 +304,11 @@ class DiplomacyModel(mesa.Model):
             )
             anchor = compromise(self.position[parts], self.capability[parts], self.salience[parts])
             proposal = self.actor_agents[k].propose(problem, anchor)
-            self._decide(venue, t, k, others, groups, problem, proposal, record)
+            self._decide(venue, t, k, others, present, groups, problem, proposal, record)
             if self.outcome is not None:
                 break
 
-    def _decide(self, venue, t, k, others, groups, problem, proposal, record) -> None:
+    def _decide(self, venue, t, k, others, present, groups, problem, proposal, record) -> None:
         """Recipients respond; the package is adopted by the venue's rule; agreements bind."""
         binding = proposal.legal_form == "legally_binding"
         believed = group_probabilities(problem, proposal.values[None], proposal.include[None], binding)[0]
@@ -338,13 +338,12 @@ class DiplomacyModel(mesa.Model):
                 "adopted": adopted,
             }
         )
-        # A package accepted within one alliance family coordinates positions but settles nothing.
         if adopted:
             # A package accepted within one alliance family coordinates positions but settles nothing.
             if len({int(self.side_of[x]) for x in yes}) > 1:
                 bound = sorted(yes | {mem for x in yes for mem in self.members.get(x, [])})
                 for j in np.flatnonzero(proposal.include):
-                    if self._ratified(venue, t, k, j, yes, proposal, problem, package):
+                    if self._ratified(venue, t, k, j, yes, present, proposal, problem, package):
                         self.agreed[j] = True
                         self.baseline[j] = proposal.values[j]
                         self.party[bound, j] = 1.0
@@ -362,7 +361,7 @@ class DiplomacyModel(mesa.Model):
             self._record_war(k, others[0], t)
         self._after_proposal(k, others, yes, proposal, believed)
 
-    def _ratified(self, venue, t, k, j, yes, proposal, problem, package) -> bool:
+    def _ratified(self, venue, t, k, j, yes, present, proposal, problem, package) -> bool:
         """Issue ``j`` of an adopted package binds when every actor with competence for it consents:
         those at the table by accepting, those absent by ratifying the package (Putnam 1988's
         two-level game; nothing about Ukraine without Ukraine)."""
@@ -370,7 +369,7 @@ class DiplomacyModel(mesa.Model):
         for d in deciders:
             if d in yes:
                 continue
-            if d in self._present:
+            if d in present:
                 return False
             ratifying = replace(problem, ultimatum=False)  # an absent actor weighs peace as usual
             ev = self.actor_agents[d].respond(self.side_facing(d, k, False), proposal, ratifying)
@@ -397,7 +396,9 @@ class DiplomacyModel(mesa.Model):
                 self.trust[r, k],
                 share,
             )
-            good = concession(before[r], before[k], proposal.values, proposal.include, self.salience[r])
+            # A proposer with no stance on an issue concedes nothing there: measure from the baseline.
+            stance = np.where(self.salience[k] > 0, before[k], self.baseline)
+            good = concession(before[r], stance, proposal.values, proposal.include, self.salience[r])
             self.trust[r, k] = update_trust(self.trust[r, k], good, 0.0, p.trust_gain, p.loss_aversion)
             # The proposer learns from the answer as much as it surprises it (Kydd 2005).
             if r in yes:
@@ -501,10 +502,11 @@ class DiplomacyModel(mesa.Model):
         # Escalation toward an actor costs its trust, de-escalation earns a little (reciprocity).
         war_score = self.ladder_scores[self.war_index]
         d_score = (self.ladder_scores[new] - self.ladder_scores[self.rung]) / (war_score if war_score > 0 else 1.0)
-        g = p.trust_gain
-        self.trust = np.clip(
-            self.trust + (g * np.maximum(-d_score, 0) - p.loss_aversion * g * np.maximum(d_score, 0)).T, 0, 1
+        # d_score[i, k] is i's move toward k, so k's trust in i changes: transpose.
+        self.trust = update_trust(
+            self.trust, np.maximum(-d_score, 0).T, np.maximum(d_score, 0).T, p.trust_gain, p.loss_aversion
         )
+        np.fill_diagonal(self.trust, 1.0)
         for i, k in np.argwhere(new > self.rung):  # escalations are logged with what was compared
             self.escalation_log.append(
                 {

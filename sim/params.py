@@ -14,7 +14,7 @@ class Parameters(BaseModel):
         0.05, ge=0.0, le=2.0, description="Std. dev. of the Gaussian noise on each escalation comparison (utility)."
     )
     rung_band: float = Field(
-        0.1, gt=0.0, le=2.0, description="Utility gap between the war rung and each rung below it."
+        0.1, ge=0.001, le=2.0, description="Utility gap between the war rung and each rung below it."
     )
     concession_rate: float = Field(
         0.5, ge=0.0, le=1.0, description="Largest share of the gap a position moves toward a proposal."

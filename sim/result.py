@@ -33,10 +33,6 @@ class RunResult:
     def escalated(self) -> bool:
         return self.outcome == "escalation"
 
-    @property
-    def agreed_issues(self) -> list[str]:
-        return sorted({a["issue"] for a in self.agreements})
-
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["escalated"] = self.escalated

@@ -385,9 +385,17 @@ def reference_errors(s: Scenario) -> list[tuple[str, str]]:
     for i, issue in enumerate(s.issues):
         for a in issue.competence:
             need(a in actors, f"issues.{i}.competence", f"unknown actor {a!r}")
+    kinds = {a.id: a.kind for a in s.actors}
+    member_of = {a.id: set(a.members) for a in s.actors}
     for i, a in enumerate(s.actors):
+        need(len(set(a.members)) == len(a.members), f"actors.{i}.members", "a member is listed twice")
         for m in a.members:
             need(m in actors, f"actors.{i}.members", f"member {m!r} is not an actor")
+            need(
+                a.id not in member_of.get(m, set()),
+                f"actors.{i}.members",
+                f"{m!r} and {a.id!r} are members of each other",
+            )
         for iss in a.positions:
             need(iss in issues, f"actors.{i}.positions.{iss}", f"unknown issue {iss!r}")
         for iss in a.traits.linkage:
@@ -396,6 +404,7 @@ def reference_errors(s: Scenario) -> list[tuple[str, str]]:
             need(t.target in actors, f"actors.{i}.threats.{k}.target", f"unknown actor {t.target!r}")
             for p in t.protects:
                 need(p in actors, f"actors.{i}.threats.{k}.protects", f"unknown actor {p!r}")
+                need(p != t.target, f"actors.{i}.threats.{k}.protects", f"{p!r} cannot be protected from itself")
         ir = a.initial_rung
         if ir.default is not None:
             need(ir.default in rungs, f"actors.{i}.initial_rung.default", f"unknown rung {ir.default!r}")
@@ -425,9 +434,21 @@ def reference_errors(s: Scenario) -> list[tuple[str, str]]:
         need(frm in actors, f"trust.{frm}", f"unknown actor {frm!r}")
         for to in row:
             need(to in actors and to != frm, f"trust.{frm}.{to}", f"unknown or same actor {to!r}")
+
+    def on_grid(date: dt.date) -> bool:
+        return (date - s.calendar.start).days % s.calendar.step_days == 0
+
     for i, v in enumerate(s.venues):
         for p in v.participants:
             need(p in actors, f"venues.{i}.participants", f"unknown actor {p!r}")
+            need(
+                v.format != "ultimatum" or kinds.get(p) != "organisation",
+                f"venues.{i}.participants",
+                f"{p!r} is an organisation, and organisations never fight: it cannot take part in an ultimatum",
+            )
+        need(
+            on_grid(v.date), f"venues.{i}.date", f"{v.date} does not fall on a step (every {s.calendar.step_days} days)"
+        )
         for iss in v.agenda:
             need(iss in issues, f"venues.{i}.agenda", f"unknown issue {iss!r}")
         need(
@@ -437,10 +458,21 @@ def reference_errors(s: Scenario) -> list[tuple[str, str]]:
         )
     for i, e in enumerate(s.events):
         need(e.actor in actors, f"events.{i}.actor", f"unknown actor {e.actor!r}")
+        need(
+            on_grid(e.date), f"events.{i}.date", f"{e.date} does not fall on a step (every {s.calendar.step_days} days)"
+        )
         if e.target is not None:
-            need(e.target in actors, f"events.{i}.target", f"unknown actor {e.target!r}")
+            need(
+                e.target in actors and e.target != e.actor, f"events.{i}.target", f"unknown or same actor {e.target!r}"
+            )
         if e.issue is not None:
             need(e.issue in issues, f"events.{i}.issue", f"unknown issue {e.issue!r}")
+            holder = next((a for a in s.actors if a.id == e.actor), None)
+            need(
+                holder is None or e.issue in holder.positions,
+                f"events.{i}.issue",
+                f"{e.actor!r} holds no position on {e.issue!r}, so its salience cannot change",
+            )
         need(
             s.calendar.start <= e.date <= s.calendar.end,
             f"events.{i}.date",
@@ -449,6 +481,7 @@ def reference_errors(s: Scenario) -> list[tuple[str, str]]:
     for i, m in enumerate(s.beliefs.misperception):
         for f in ("observer", "target"):
             need(getattr(m, f) in actors, f"beliefs.misperception.{i}.{f}", "unknown actor")
+        need(m.observer != m.target, f"beliefs.misperception.{i}.target", "an actor does not misperceive itself")
     return out
 
 
@@ -464,6 +497,8 @@ def read_raw(path: str | Path) -> dict[str, Any]:
         raise ScenarioError(str(path), [("", "file not found")]) from None
     except OSError as exc:
         raise ScenarioError(str(path), [("", f"cannot read: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), [("", "not a UTF-8 text file")]) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -540,7 +575,10 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         path, sep, value = item.partition("=")
         if not sep or not path:
             raise ValueError(f"--set {item!r}: expected PATH=VALUE")
-        out[path.strip()] = yaml.safe_load(value) if value.strip() else None
+        try:
+            out[path.strip()] = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError as exc:
+            raise ValueError(f"--set {item!r}: the value is not valid YAML ({getattr(exc, 'problem', exc)})") from None
     return out
 
 

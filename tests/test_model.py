@@ -100,3 +100,15 @@ def test_removing_a_venue_by_set(scenario) -> None:
     sc = load_scenario(None, {"venues.geneva_ssd": None})
     result = DiplomacyModel(sc, rng=0).run()
     assert "geneva_ssd" not in {v["id"] for v in result.venues}
+
+
+def test_partial_agreements_happen() -> None:
+    """Without Russia's enlargement red line, some issues are agreed at one venue and others later."""
+    overrides = {f"actors.RUS.positions.{i}.red_line": None for i in ("nato_ukraine", "nato_georgia")}
+    sc = load_scenario(None, overrides)
+    partial = 0
+    for seed in range(5):
+        agreements = DiplomacyModel(sc, rng=seed).run().agreements
+        first_venue = [a for a in agreements if a["venue"] == agreements[0]["venue"]] if agreements else []
+        partial += 0 < len(first_venue) < len(agreements)
+    assert partial > 0

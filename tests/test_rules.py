@@ -33,7 +33,7 @@ from sim.rules.dynamics import (
     talks_option_value,
     update_trust,
 )
-from sim.rules.utility import compromise, discounted_change, effective_trust, issue_utilities, project, utility
+from sim.rules.utility import compromise, discounted_change, effective_trust, issue_utilities, project
 from sim.rules.war import CostPriors, coalition_capability, survival, war_values, win_probability
 
 A = np.asarray
@@ -127,8 +127,10 @@ class TestIssueUtilities:
         assert np.all(issue_utilities(d, 0.0, 1.0, 2.0) >= issue_utilities(d, 0.0, 1.0, 1.0) - 1e-15)
 
     def test_utility_sums_over_issues(self) -> None:
-        np.testing.assert_allclose(utility(self.x, self.pos, self.sal), [-0.3, -0.36])
-        np.testing.assert_allclose(utility(self.x, self.pos, self.sal, A([1.0, 2.0])), [-0.3, -0.108])
+        np.testing.assert_allclose(issue_utilities(self.x, self.pos, self.sal).sum(axis=-1), [-0.3, -0.36])
+        np.testing.assert_allclose(
+            issue_utilities(self.x, self.pos, self.sal, A([1.0, 2.0])).sum(axis=-1), [-0.3, -0.108]
+        )
 
 
 class TestEffectiveTrust:
@@ -694,7 +696,7 @@ class TestBestPackage:
     def test_linked_issue_with_disjoint_red_lines_stays_inside_own_red_line(self) -> None:
         # P links issue 0 and accepts only [0, 0.3] on it; R accepts only [0.6, 1] and wants 0.6.
         # Baseline [1, 0]. The package [0.6, 1] suits both on value (R: +0.4 - 0.2; P: +0.04 + 1) but
-        # crosses P's own red line; best_package proposes it (p_adopt = 1) instead of staying in [0, 0.3].
+        # crosses P's own red line: best_package must stay in [0, 0.3] (it once started outside it).
         rr = side([0.6, 0.0], [1.0, 0.2], red_low=[0.6, 0.0])
         pp = side([0.0, 1.0], [0.1, 1.0], red_high=[0.3, 1.0], linkage=frozenset({0}))
         prop = best_package(problem(pp, [rr], [1.0, 0.0]))
@@ -799,14 +801,8 @@ class TestBestPackage:
             ctx = f"trial {trial}: values {prop.values}, include {inc}, red line {pp.red_low}..{pp.red_high}"
             assert not (inc & ~open_issues).any(), ctx
             np.testing.assert_array_equal(prop.values[~inc], baseline[~inc], err_msg=ctx)
-            # Known bug (test_linked_issue_with_disjoint_red_lines_stays_inside_own_red_line): a linked
-            # issue on which the public red lines do not meet. Checked there; exempt here.
-            all_sides = (pp, *recs)
-            disjoint = np.max([sd.red_low for sd in all_sides], axis=0) > np.min([sd.red_high for sd in all_sides], 0)
-            known_bug = np.isin(np.arange(m), list(pp.linkage)) & disjoint & prob.red_lines_public
-            chk = inc & ~known_bug
-            assert np.all(prop.values[chk] >= pp.red_low[chk] - 1e-9), ctx
-            assert np.all(prop.values[chk] <= pp.red_high[chk] + 1e-9), ctx
+            assert np.all(prop.values[inc] >= pp.red_low[inc] - 1e-9), ctx
+            assert np.all(prop.values[inc] <= pp.red_high[inc] + 1e-9), ctx
             for j in pp.linkage:
                 if open_issues[j]:
                     assert inc[j], f"{ctx}: linked issue {j} left out"
@@ -920,8 +916,9 @@ class TestUpdateTrust:
         assert update_trust(0.95, 1.0, 0.0, 0.1, 2.0) == 1.0
         assert update_trust(0.05, 0.0, 1.0, 0.1, 2.0) == 0.0
 
-    def test_returns_python_float(self) -> None:
-        assert type(update_trust(0.5, 0.1, 0.1, 0.1, 2.0)) is float
+    def test_element_wise_on_arrays(self) -> None:
+        out = update_trust(np.array([0.5, 0.0, 1.0]), np.array([1.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0]), 0.1, 2.0)
+        np.testing.assert_allclose(out, [0.6, 0.0, 1.0])
 
 
 class TestTalksOptionValue:

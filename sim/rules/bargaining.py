@@ -366,8 +366,9 @@ def best_package(prob: Problem, anchor: Array | None = None) -> Proposal:
     round takes every coordinate's best move at once if that improves, else the single best
     move. Starts: the proposer's own position within the recipients' known red lines, and
     ``anchor`` (e.g. the compromise) likewise, leaving out issues on which the red lines do not
-    meet; the proposer's unconstrained position is kept as a candidate. Continuous coordinates
-    are then refined on a grid 100 times finer around the optimum (step 1e-4 of the red line's
+    meet (both clipped into the proposer's own red line); its own demands on every open issue are
+    kept as a candidate. Continuous coordinates
+    are then refined on a grid 100 times finer around the optimum (step 5e-4 of the red line's
     width). Done for a political form and, if any recipient values it, a legally binding one. A
     proposer with no stake in the open issues (a chairing organisation) acts as an honest broker
     and maximises the chance of adoption instead (mediation; Touval and Zartman 1985).

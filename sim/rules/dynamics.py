@@ -24,8 +24,8 @@ def move_toward_proposal(
 ) -> Array:
     """A recipient's position after hearing a proposal: a bounded move toward it.
 
-    ``p' = proj_RL(p + mu * f * (tau + kappa + (1 - s)) / 3 * (x - p))`` on the included issues,
-    with ``mu`` the concession rate, ``f`` flexibility, ``tau`` trust in the proposer, ``kappa``
+    ``p' = proj_RL(p + mu * f * (tau + c + (1 - s)) / 3 * (x - p))`` on the included issues,
+    with ``mu`` the concession rate, ``f`` flexibility, ``tau`` trust in the proposer, ``c``
     the proposer's share of the pair's capability and ``s`` salience. Three reasons to yield,
     averaged: persuasion by a trusted source (French/DeGroot social influence), pressure from a
     stronger one (Bueno de Mesquita 1994 on position shifts under pressure) and indifference on
@@ -70,14 +70,15 @@ def concession(
     return float((salience * np.where(include, np.maximum(closer, 0.0), 0.0)).sum() / total)
 
 
-def update_trust(trust: float, good: float, bad: float, gain: float, loss_aversion: float) -> float:
+def update_trust(trust: Array | float, good: Array | float, bad: Array | float, gain: float, loss_aversion: float):
     """Reciprocity: ``tau' = clip(tau + g * good - lambda * g * bad, 0, 1)`` with ``lambda >= 1``.
 
-    Tit-for-tat-like conditional cooperation (Axelrod 1984): concessions raise trust; threats,
-    escalation and rejected offers lower it, and losses weigh more than gains (``lambda``; trust is
-    easier to destroy than to build, Slovic 1993; Kydd 2005).
+    Tit-for-tat-like conditional cooperation (Axelrod 1984): concessions and de-escalation raise
+    trust; escalation toward the actor (threats and force are rungs of the ladder) and rejected
+    offers lower it, and losses weigh more than gains (``lambda``; trust is easier to destroy than
+    to build, Slovic 1993; Kydd 2005). Element-wise on arrays.
     """
-    return float(np.clip(trust + gain * good - loss_aversion * gain * bad, 0.0, 1.0))
+    return np.clip(trust + gain * good - loss_aversion * gain * bad, 0.0, 1.0)
 
 
 def talks_option_value(days: float, trust: Array, stakes: Array, patience_days: float, talks_value: float) -> Array:
@@ -87,7 +88,7 @@ def talks_option_value(days: float, trust: Array, stakes: Array, patience_days: 
     has reason to wait rather than fight. It weighs what is on the table there (``S``, its salience
     summed over the open agenda issues) by ``v``, by how far it trusts those it will meet (``tau``,
     mean trust) and by the days ``d`` until the meeting, the pull halving every ``h`` days
-    (patience). An actor with several meetings ahead takes the most valuable one. Vectorised
+    (patience). The model takes, for each actor, the most valuable meeting ahead. Vectorised
     over participants.
     """
     return talks_value * 0.5 ** (days / patience_days) * trust * stakes

@@ -25,11 +25,6 @@ def issue_utilities(outcome: Array, position: Array, salience: Array, risk: Arra
     return -salience * np.abs(outcome - position) ** r
 
 
-def utility(outcome: Array, position: Array, salience: Array, risk: Array | float = 1.0) -> Array:
-    """Total utility of an outcome: the sum of ``issue_utilities`` over issues (last axis)."""
-    return issue_utilities(outcome, position, salience, risk).sum(axis=-1)
-
-
 def effective_trust(trust: Array | float, values_legal_form: Array | float, binding: bool, legal_boost: float) -> Array:
     """Trust in compliance, raised by a legally binding form for actors who value it.
 
