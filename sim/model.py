@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from agents.agents import AGENT_CLASSES, DiplomaticActor
 from sim.params import Parameters
 from sim.result import RunResult
+from sim.rules import peace
 from sim.rules.bargaining import Problem, Side, group_probabilities, rule_met
 from sim.rules.dynamics import (
     concession,
@@ -32,7 +33,7 @@ from sim.rules.dynamics import (
     talks_option_value,
     update_trust,
 )
-from sim.rules.utility import compromise, discounted_change, issue_utilities, project
+from sim.rules.utility import compromise, issue_utilities
 from sim.rules.war import CostPriors, coalition_capability, war_values, win_probability
 from sim.scenario import Scenario, ScenarioError, Venue, config_sha256, load_scenario
 
@@ -445,33 +446,32 @@ class DiplomacyModel(mesa.Model):
                 )
 
     def expected_peace(self) -> np.ndarray:
-        """Expected negotiated outcome: agreed values, else the compromise projected into the
-        red lines of the actors with competence (status quo where those red lines do not meet)."""
-        fighters = self.kind != "organisation"
-        y = compromise(self.position[fighters], self.capability[fighters], self.salience[fighters])
-        comp = self.competence
-        lo = np.where(comp, self.red_low, 0.0).max(axis=0)
-        hi = np.where(comp, self.red_high, 1.0).min(axis=0)
-        y = np.where(np.isnan(y), self.baseline, project(y, lo, hi))
-        for j, allowed in enumerate(self.allowed):
-            if allowed is not None:
-                feasible = [v for v in allowed if lo[j] - 1e-9 <= v <= hi[j] + 1e-9]
-                y[j] = min(feasible, key=lambda v: abs(v - y[j])) if feasible else self.baseline[j]
-        y = np.where(lo > hi + 1e-9, self.baseline, y)
-        return np.where(self.agreed, self.baseline, y)
+        """The settlement the fighting actors' positions point to (see ``expected_settlement``)."""
+        f = self.kind != "organisation"
+        return peace.expected_settlement(
+            self.position[f],
+            self.capability[f],
+            self.salience[f],
+            self.competence,
+            self.red_low,
+            self.red_high,
+            self.baseline,
+            self.agreed,
+            self.allowed,
+        )
 
     def peace_values(self) -> np.ndarray:
-        """Each actor's value of the expected negotiated outcome, promised gains discounted by its
-        trust in the actors that would have to comply (Fearon 1995's commitment problem)."""
-        y = self.expected_peace()
-        u_base = issue_utilities(self.baseline[None, :], self.position, self.salience, self.risk)
-        gains = issue_utilities(y[None, :], self.position, self.salience, self.risk) - u_base
-        comp = self.competence.astype(float)
-        offdiag = self.trust * (1.0 - np.eye(len(self.actor_ids)))
-        weight = comp.sum(axis=0)[None, :] - comp  # competent actors other than i
-        with np.errstate(invalid="ignore", divide="ignore"):
-            tau = np.where(weight > 0, (offdiag @ comp) / np.where(weight > 0, weight, 1.0), 1.0)
-        return u_base.sum(axis=1) + discounted_change(gains, self.compliance[None, :], tau)
+        """Each actor's trust-discounted value of the expected settlement (see ``peace_values``)."""
+        return peace.peace_values(
+            self.expected_peace(),
+            self.baseline,
+            self.position,
+            self.salience,
+            self.risk,
+            self.trust,
+            self.competence,
+            self.compliance,
+        )
 
     def talks_values(self, t: int) -> np.ndarray:
         """Each actor's value of the talks still scheduled (the shadow of the future)."""
@@ -494,8 +494,8 @@ class DiplomacyModel(mesa.Model):
     def _choose_rungs(self, t: int) -> None:
         """Each actor picks its rung toward every other: war value against peace plus talks, with noise."""
         p = self.params
-        peace = self.peace_values() + self.talks_values(t)
-        net = self._war - self.private_cost[:, None] - peace[:, None]
+        calm = self.peace_values() + self.talks_values(t)
+        net = self._war - self.private_cost[:, None] - calm[:, None]
         noisy = net + p.noise * self.rng.standard_normal(net.shape)
         desired = desired_rung(noisy, self.war_index, p.rung_band)
         new = np.where(self.can_fight, next_rung(self.rung, desired), self.rung)
@@ -517,7 +517,7 @@ class DiplomacyModel(mesa.Model):
                     "from": self.ladder_ids[self.rung[i, k]],
                     "to": self.ladder_ids[new[i, k]],
                     "war_value": float(self._war[i, k] - self.private_cost[i]),
-                    "peace_value": float(peace[i]),
+                    "peace_value": float(calm[i]),
                     "noise": float(noisy[i, k] - net[i, k]),
                 }
             )

@@ -33,6 +33,7 @@ from sim.rules.dynamics import (
     talks_option_value,
     update_trust,
 )
+from sim.rules.peace import expected_settlement, peace_values
 from sim.rules.utility import compromise, discounted_change, effective_trust, issue_utilities, project
 from sim.rules.war import CostPriors, coalition_capability, survival, war_values, win_probability
 
@@ -978,3 +979,59 @@ class TestNextRung:
         for _ in range(4):
             cur = next_rung(cur, want)
         np.testing.assert_array_equal(cur, want)
+
+
+class TestExpectedSettlement:
+    """Compromise of positions, projected into the competent actors' red lines; agreed values kept."""
+
+    def test_compromise_inside_red_lines(self) -> None:
+        # Two actors, capabilities 1 and 3, salience 1: x = (1*0 + 3*1) / 4 = 0.75.
+        # A holds competence with red line [0, 0.6]: the settlement is projected to 0.6.
+        pos, cap, sal = A([[0.0], [1.0]]), A([1.0, 3.0]), A([[1.0], [1.0]])
+        comp = np.array([[True], [False]])
+        y = expected_settlement(
+            pos, cap, sal, comp, A([[0.0], [0.0]]), A([[0.6], [1.0]]), A([0.2]), np.array([False]), [None]
+        )
+        assert y[0] == pytest.approx(0.6)
+
+    def test_disjoint_red_lines_keep_the_baseline_and_agreed_values_stay(self) -> None:
+        pos, cap, sal = A([[0.0, 0.0], [1.0, 1.0]]), A([1.0, 1.0]), A([[1.0, 1.0], [1.0, 1.0]])
+        comp = np.ones((2, 2), dtype=bool)
+        lo, hi = A([[0.0, 0.0], [0.8, 0.0]]), A([[0.2, 1.0], [1.0, 1.0]])
+        y = expected_settlement(pos, cap, sal, comp, lo, hi, A([0.5, 0.3]), np.array([False, True]), [None, None])
+        np.testing.assert_allclose(y, [0.5, 0.3])
+
+    def test_indivisible_issue_takes_the_nearest_allowed_value(self) -> None:
+        pos, cap, sal = A([[0.0], [1.0]]), A([1.0, 2.0]), A([[1.0], [1.0]])
+        comp = np.ones((2, 1), dtype=bool)
+        y = expected_settlement(
+            pos, cap, sal, comp, A([[0.0], [0.0]]), A([[1.0], [1.0]]), A([0.0]), np.array([False]), [[0.0, 1.0]]
+        )
+        assert y[0] == 1.0  # compromise 2/3 -> nearest allowed value 1
+
+
+class TestPeaceValues:
+    """``V_i = U_i(b) + sum_j w_ij [u_ij(y_j) - u_ij(b_j)]``, gains weighted by trust in the others who decide j."""
+
+    def test_gains_discounted_by_trust_losses_not(self) -> None:
+        # A wants 0, B wants 1; baseline 0.5; settlement 0.2. Both competent, compliance 1.
+        # A: U(b) = -0.5, gain 0.3 discounted by trust 0.4 -> -0.5 + 0.12 = -0.38.
+        # B: U(b) = -0.5, loss -0.3 in full -> -0.8.
+        trust = A([[1.0, 0.4], [0.9, 1.0]])
+        v = peace_values(
+            A([0.2]),
+            A([0.5]),
+            A([[0.0], [1.0]]),
+            A([[1.0], [1.0]]),
+            A([1.0, 1.0]),
+            trust,
+            np.ones((2, 1), bool),
+            A([1.0]),
+        )
+        np.testing.assert_allclose(v, [-0.38, -0.8])
+
+    def test_sole_decider_needs_no_trust(self) -> None:
+        trust = A([[1.0, 0.0], [0.0, 1.0]])
+        comp = np.array([[True], [False]])
+        v = peace_values(A([0.2]), A([0.5]), A([[0.0], [1.0]]), A([[1.0], [1.0]]), A([1.0, 1.0]), trust, comp, A([1.0]))
+        assert v[0] == pytest.approx(-0.2)  # A alone decides: its gain is certain
