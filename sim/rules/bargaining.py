@@ -367,10 +367,11 @@ def best_package(prob: Problem, anchor: Array | None = None) -> Proposal:
     move. Starts: the proposer's own position within the recipients' known red lines, and
     ``anchor`` (e.g. the compromise) likewise, leaving out issues on which the red lines do not
     meet (both clipped into the proposer's own red line); its own demands on every open issue are
-    kept as a candidate. Continuous coordinates
-    are then refined on a grid 100 times finer around the optimum (step 5e-4 of the red line's
-    width). Done for a political form and, if any recipient values it, a legally binding one. A
-    proposer with no stake in the open issues (a chairing organisation) acts as an honest broker
+    kept as a candidate. The search is in the political form, then, if any recipient values legal
+    form, in the legally binding one from the best political package. Continuous coordinates are
+    then refined on a grid 100 times finer around the optimum (step 5e-4 of the red line's
+    width), unless no one is expected to accept the package. A proposer with no stake in the
+    open issues (a chairing organisation) acts as an honest broker
     and maximises the chance of adoption instead (mediation; Touval and Zartman 1985).
     """
     st = _Stacked(prob)
@@ -424,15 +425,16 @@ def best_package(prob: Problem, anchor: Array | None = None) -> Proposal:
         return x, inc
 
     def zoom(mv: _Moves, x: Array, inc: Array) -> Array:
-        """A fine grid (step 1/100 of a coarse cell) around each included continuous coordinate."""
+        """A fine grid (step 1/100 of a coarse cell) around each included continuous coordinate.
+
+        Skipped for a package no one is expected to accept: the coarse search found no opening
+        near it, and fine-tuning a hopeless offer changes nothing the proposer values."""
         fine = [j for j in open_idx if inc[j] and prob.allowed[j] is None and hi[j] > lo[j]]
-        if not fine:
+        if not fine or expected_utility(prob, x[None], inc[None], mv.binding, st)[1][0] == 0.0:
             return x
-        for _ in range(2):
-            grids = [np.linspace(max(lo[j], x[j] - cell[j]), min(hi[j], x[j] + cell[j]), 201) for j in fine]
-            mj = np.concatenate([np.full(g.size, j) for j, g in zip(fine, grids, strict=True)])
-            x, _ = climb(mv, x, inc, mj, np.concatenate(grids), np.ones(mj.size, bool), 2 * len(fine))
-        return x
+        grids = [np.linspace(max(lo[j], x[j] - cell[j]), min(hi[j], x[j] + cell[j]), 201) for j in fine]
+        mj = np.concatenate([np.full(g.size, j) for j, g in zip(fine, grids, strict=True)])
+        return climb(mv, x, inc, mj, np.concatenate(grids), np.ones(mj.size, bool), 2 * len(fine))[0]
 
     feas_lo, feas_hi = lo.copy(), hi.copy()
     if prob.red_lines_public:
@@ -445,21 +447,18 @@ def best_package(prob: Problem, anchor: Array | None = None) -> Proposal:
     starts = [snap(np.clip(np.clip(own, feas_lo, top), lo, hi))]
     if anchor is not None:
         starts.append(snap(np.clip(np.clip(np.where(np.isnan(anchor), own, anchor), feas_lo, top), lo, hi)))
-    forms = [False, True] if (st.legal > 0).any() else [False]
-    best: tuple[float, Array, Array, _Moves] | None = None
-    for binding in forms:
-        mv = _Moves(prob, st, binding, broker)
-        tries = [(snap(np.clip(own, lo, hi)), prob.open_issues.copy())]  # its own demands, as a fallback
-        rounds = 4 * max(len(open_idx), 1)
-        tries += [
-            climb(mv, x0, (prob.open_issues & feasible) | linked, move_j, move_v, move_in, rounds) for x0 in starts
-        ]
-        for x, inc in tries:
-            val = mv.value(x, inc)
-            if best is None or val > best[0] + 1e-12:
-                best = (val, x, inc, mv)
-    assert best is not None
-    _, x, inc, mv = best
+    rounds = 4 * max(len(open_idx), 1)
+    mv = _Moves(prob, st, False, broker)
+    tries = [(snap(np.clip(own, lo, hi)), prob.open_issues.copy())]  # its own demands, as a fallback
+    tries += [climb(mv, x0, (prob.open_issues & feasible) | linked, move_j, move_v, move_in, rounds) for x0 in starts]
+    scored = [(mv.value(x, inc), k) for k, (x, inc) in enumerate(tries)]
+    val, k = max(scored, key=lambda vk: (vk[0], -vk[1]))  # ties: the earliest
+    x, inc = tries[k]
+    if (st.legal > 0).any():  # a legally binding form, searched from the best political package
+        mb = _Moves(prob, st, True, broker)
+        xb, ib = climb(mb, x, inc, move_j, move_v, move_in, rounds)
+        if mb.value(xb, ib) > val + 1e-12:
+            x, inc, mv = xb, ib, mb
     x = zoom(mv, x, inc)
     eu, p = expected_utility(prob, x[None], inc[None], mv.binding, st)
     return Proposal(
