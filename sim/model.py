@@ -237,8 +237,8 @@ class DiplomacyModel(mesa.Model):
             self.running = False
 
     def run(self, max_steps: int | None = None) -> RunResult:
-        """Step to the end of the run (or ``max_steps`` steps) and return the result."""
-        limit = self.n_steps if max_steps is None else min(max_steps, self.n_steps)
+        """Step to the end of the run (or at most ``max_steps`` more steps) and return the result."""
+        limit = self.n_steps if max_steps is None else min(self.day + max_steps, self.n_steps)
         while self.running and self.day < limit:
             self.step()
         return self.result()

@@ -273,11 +273,12 @@ class TestWarValues:
         bound = A([[1.0], [1.0]])
         w = war_values(self.pos, self.sal, self.risk, self.base, self.p_matrix(p), np.zeros((2, 2)), self.comp, bound)
         assert (w[0, 1], w[1, 0]) == pytest.approx((-1.0, 0.0))
-        # beta = 2: the gain is reversed: W_AB = -1 + p * (1 - 2) * 1 = -1 - p; B's loss reversed: -p * (1 - 2) = p
+        # beta = 2: A's own reneging costs it: W_AB = -1 + p * (1 - 2) * 1 = -1 - p. A victorious A imposes
+        # nothing on what it agreed (clip of 1 - 2 to 0), so B's loss term vanishes: W_BA = 0.
         w = war_values(
             self.pos, self.sal, self.risk, self.base, self.p_matrix(p), np.zeros((2, 2)), self.comp, 2 * bound
         )
-        assert (w[0, 1], w[1, 0]) == pytest.approx((-1.0 - p, p))
+        assert (w[0, 1], w[1, 0]) == pytest.approx((-1.0 - p, 0.0))
 
     def test_breach_cost_counts_for_whoever_overturns(self) -> None:
         # Only A is bound (beta_A = 1): A's victory overturns nothing it may gain (W_AB = -1);

@@ -45,7 +45,7 @@ def war_values(
     ``beta = 1`` cancels the gain, ``beta > 1`` makes reneging a net loss):
 
         W_it = U_i(b) + p_it * sum_j C_tj h_ij (1 - beta_ij) [u_ij(p_ij) - u_ij(b_j)]
-                      + (1 - p_it) * sum_j C_ij h_tj (1 - beta_tj) [u_ij(p_tj) - u_ij(b_j)] - k_it
+                      + (1 - p_it) * sum_j C_ij h_tj [1 - beta_tj]_0^1 [u_ij(p_tj) - u_ij(b_j)] - k_it
 
     with ``h`` = holds a position (salience > 0). ``k_it`` is the expected cost of the threats
     others have made against ``i`` should it attack ``t`` (deterrence and sanctions; Schelling
@@ -54,9 +54,12 @@ def war_values(
     """
     n = position.shape[0]
     holds = (salience > 0.0).astype(float)  # (n, m)
-    hf = holds if bound is None else holds * (1.0 - bound)
+    # Winning, i pays for overturning its own agreements (net loss where beta > 1); losing, t
+    # imposes at most the whole stake, and nothing where reneging would cost it more than it gains.
+    hf_win = holds if bound is None else holds * (1.0 - bound)
+    hf = holds if bound is None else holds * np.clip(1.0 - bound, 0.0, 1.0)
     u_base = issue_utilities(baseline[None, :], position, salience, risk)  # (n, m)
-    win_part = (-u_base * hf) @ competence.T.astype(float)  # u_ij(p_ij) = 0
+    win_part = (-u_base * hf_win) @ competence.T.astype(float)  # u_ij(p_ij) = 0
     # Losing only costs i on the issues it has competence for: compute those (i, j) pairs alone.
     ii, jj = np.nonzero(competence)
     d = np.abs(position[:, jj] - position[ii, jj])  # (t, pair)
