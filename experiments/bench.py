@@ -25,6 +25,7 @@ import tracemalloc
 from collections.abc import Sequence
 
 from experiments.generate import random_scenario
+from sim.cli import int_in_range
 from sim.model import DiplomacyModel
 from sim.scenario import Scenario, load_scenario
 
@@ -90,20 +91,12 @@ def _aim(samples: list[float], aim_ms: float) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dipsim bench", description=__doc__.splitlines()[0])
-    p.add_argument("--repeat", type=_positive_int, default=20, help="seeds of the 2022 run; step samples (default 20)")
-    p.add_argument("--actors", type=_positive_int, default=200, help="actors of the synthetic scenario (default 200)")
-    p.add_argument("--issues", type=_positive_int, default=20, help="issues of the synthetic scenario (default 20)")
+    p.add_argument(
+        "--repeat", type=int_in_range(1), default=20, help="seeds of the 2022 run; step samples (default 20)"
+    )
+    p.add_argument("--actors", type=int_in_range(1), default=200, help="actors of the synthetic scenario (default 200)")
+    p.add_argument("--issues", type=int_in_range(1), default=20, help="issues of the synthetic scenario (default 20)")
     return p
-
-
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1: {n}")
-    return n
 
 
 def main(argv: Sequence[str] | None = None) -> int:

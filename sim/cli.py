@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a scenario and print its timeline and outcome")
     run.add_argument("config", nargs="?", metavar="CONFIG", help="scenario YAML (default: the bundled scenario)")
-    run.add_argument("--seed", type=_seed, default=0, help="random seed, 0 <= N < 2**63 (default: 0)")
-    run.add_argument("--steps", type=_non_negative_int, default=None, help="stop after N steps (outcome: truncated)")
+    run.add_argument("--seed", type=int_in_range(0, 2**63), default=0, help="random seed, 0 <= N < 2**63 (default: 0)")
+    run.add_argument("--steps", type=int_in_range(0), default=None, help="stop after N steps (outcome: truncated)")
     run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=set_help)
     run.add_argument("--json", action="store_true", help="print the run result as one JSON object")
     run.set_defaults(func=_cmd_run)
@@ -65,21 +66,21 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _seed(text: str) -> int:
-    n = _non_negative_int(text)
-    if n >= 2**63:
-        raise argparse.ArgumentTypeError(f"must be < 2**63: {n}")
-    return n
+def int_in_range(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer ``low <= n`` (and ``n < high`` if given)."""
 
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if n < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}: {n}")
+        if high is not None and n >= high:
+            raise argparse.ArgumentTypeError(f"must be < {high}: {n}")
+        return n
 
-def _non_negative_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0: {n}")
-    return n
+    return parse
 
 
 def _load(config: str | None, sets: list[str]) -> Scenario:
