@@ -1,0 +1,278 @@
+"""Experiment files: their schema, validation, design points and per-run seeds.
+
+An experiment names a base scenario, the config values to vary (by the same paths as
+``dipsim run --set``), how to sample them (grid, named points, Latin hypercube, Sobol or Morris
+through SALib), how many replications to run and an experiment seed. ``load_experiment`` validates
+all of it, including every point's overrides against the scenario schema, before anything runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.scenario import (
+    BUNDLED_CONFIGS,
+    Scenario,
+    ScenarioError,
+    apply_overrides,
+    read_raw,
+    validate_raw,
+)
+
+Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AdaptiveSpec(_Strict):
+    """Replicate in batches until the Wilson 95% interval's half-width is at most ``half_width``."""
+
+    half_width: Annotated[float, Field(gt=0.0, le=0.5)]
+    min: Annotated[int, Field(ge=1, le=1_000_000)] = 50
+    batch: Annotated[int, Field(ge=1, le=1_000_000)] = 25
+    max: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
+
+    @model_validator(mode="after")
+    def _order(self) -> AdaptiveSpec:
+        if self.max < self.min:
+            raise ValueError("max must be at least min")
+        return self
+
+
+class Replications(_Strict):
+    fixed: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    adaptive: AdaptiveSpec | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Replications:
+        if (self.fixed is None) == (self.adaptive is None):
+            raise ValueError("give exactly one of fixed or adaptive")
+        return self
+
+
+class NamedPoint(_Strict):
+    name: Ident
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
+class Design(_Strict):
+    sampler: Literal["grid", "points", "lhs", "sobol", "morris"]
+    grid: dict[str, Annotated[list[Any], Field(min_length=1)]] | None = None
+    points: Annotated[list[NamedPoint], Field(min_length=1)] | None = None
+    ranges: dict[str, tuple[float, float]] | None = None
+    samples: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    levels: Annotated[int, Field(ge=2, le=100)] = 4
+    calc_second_order: bool = False
+
+    @model_validator(mode="after")
+    def _fields(self) -> Design:
+        need = {"grid": "grid", "points": "points", "lhs": "ranges", "sobol": "ranges", "morris": "ranges"}[
+            self.sampler
+        ]
+        if getattr(self, need) is None:
+            raise ValueError(f"sampler {self.sampler!r} needs {need!r}")
+        if need == "ranges":
+            if self.samples is None:
+                raise ValueError(f"sampler {self.sampler!r} needs 'samples'")
+            if not self.ranges:
+                raise ValueError("ranges must name at least one path")
+            for path, (lo, hi) in self.ranges.items():
+                if not lo < hi:
+                    raise ValueError(f"empty range for {path}: [{lo}, {hi}]")
+        if self.grid is not None and not self.grid:
+            raise ValueError("grid must name at least one path")
+        if self.points is not None:
+            names = [p.name for p in self.points]
+            if len(set(names)) != len(names):
+                raise ValueError("point names must be unique")
+        return self
+
+
+class ExperimentSpec(_Strict):
+    id: Ident
+    description: str = ""
+    scenario: str = Field(description="Base scenario file, relative to the experiment file or to configs/.")
+    seed: Annotated[int, Field(ge=0, lt=2**63)]
+    horizon: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    replications: Replications
+    design: Design
+    set: dict[str, Any] = Field(default_factory=dict, description="Overrides applied to every point.")
+
+
+# --------------------------------------------------------------------------- points and seeds
+
+
+def canonical(overrides: dict[str, Any]) -> str:
+    """Canonical JSON of an overrides dict: keys sorted, compact."""
+    return json.dumps(overrides, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def point_id(overrides: dict[str, Any]) -> str:
+    """A point's id: the first 16 hex digits of the SHA-256 of its canonical overrides."""
+    return hashlib.sha256(canonical(overrides).encode()).hexdigest()[:16]
+
+
+def run_seed(experiment_seed: int, pid: str, replication: int) -> int:
+    """The seed of one run, from the experiment seed, the point and the replication (SeedSequence)."""
+    state = np.random.SeedSequence(entropy=experiment_seed, spawn_key=(int(pid, 16), replication)).generate_state(
+        2, np.uint32
+    )
+    return int(state[0]) | (int(state[1]) & 0x7FFFFFFF) << 32
+
+
+@dataclass(frozen=True)
+class Point:
+    point_id: str
+    name: str | None
+    overrides: dict[str, Any]  # the experiment's `set` updated with the point's own values
+
+
+@dataclass(frozen=True)
+class Adaptive:
+    half_width: float
+    min: int
+    batch: int
+    max: int
+
+
+@dataclass
+class LoadedExperiment:
+    """A validated experiment, ready to run."""
+
+    path: Path
+    sha256: str
+    id: str
+    seed: int
+    horizon: int | None
+    scenario_path: Path
+    scenario: Scenario
+    points: list[Point]
+    paths: list[str]
+    fixed: int | None
+    adaptive: Adaptive | None
+    sampler: str
+    salib_problem: dict[str, Any] | None
+    salib_X: np.ndarray | None
+    calc_second_order: bool
+    design_point_ids: list[str] | None  # for sobol/morris: the point of each row of salib_X (rows may repeat)
+
+
+def _design_values(design: Design, seed: int) -> tuple[list[str], list[dict[str, Any]], list[str | None], Any, Any]:
+    """The varied paths, each point's values, names, and the SALib problem and sample matrix."""
+    if design.sampler == "grid":
+        assert design.grid is not None
+        paths = list(design.grid)
+        combos = itertools.product(*(design.grid[p] for p in paths))
+        return paths, [dict(zip(paths, c, strict=True)) for c in combos], [], None, None
+    if design.sampler == "points":
+        assert design.points is not None
+        paths = sorted({k for p in design.points for k in p.set})
+        return paths, [dict(p.set) for p in design.points], [p.name for p in design.points], None, None
+    assert design.ranges is not None and design.samples is not None
+    paths = list(design.ranges)
+    problem = {"num_vars": len(paths), "names": paths, "bounds": [list(design.ranges[p]) for p in paths]}
+    if design.sampler == "lhs":
+        from SALib.sample import latin
+
+        X = latin.sample(problem, design.samples, seed=seed % 2**32)
+    elif design.sampler == "sobol":
+        from SALib.sample import sobol
+
+        X = sobol.sample(problem, design.samples, calc_second_order=design.calc_second_order, seed=seed % 2**32)
+    else:
+        from SALib.sample import morris
+
+        X = morris.sample(problem, design.samples, num_levels=design.levels, seed=seed % 2**32)
+    values = [{p: float(v) for p, v in zip(paths, row, strict=True)} for row in X]
+    keep = design.sampler != "lhs"
+    return paths, values, [], problem if keep else None, X if keep else None
+
+
+def load_experiment(path: str | Path) -> LoadedExperiment:
+    """Read and validate an experiment file and every point it defines; ScenarioError on any problem."""
+    path = Path(path)
+    raw = read_raw(path)
+    file = str(path)
+    try:
+        spec = ExperimentSpec.model_validate(raw)
+    except ValidationError as exc:
+        errors = []
+        for e in exc.errors():
+            loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith(("function-", "tagged")))
+            errors.append((loc, e["msg"].removeprefix("Value error, ")))
+        raise ScenarioError(file, errors) from None
+    scenario_path = (path.parent / spec.scenario).resolve()
+    if not scenario_path.exists() and (BUNDLED_CONFIGS / spec.scenario).exists():
+        scenario_path = (BUNDLED_CONFIGS / spec.scenario).resolve()
+    if not scenario_path.exists():
+        raise ScenarioError(file, [("scenario", f"base scenario {spec.scenario!r} not found")])
+    try:
+        base_raw = read_raw(scenario_path)
+        base = validate_raw(base_raw, str(scenario_path))
+    except ScenarioError as exc:
+        raise ScenarioError(file, [("scenario", str(exc))]) from None
+
+    paths, values, names, problem, X = _design_values(spec.design, spec.seed)
+    points: list[Point] = []
+    errors: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    row_ids: list[str] = []
+    container = {"grid": "grid", "points": "points"}.get(spec.design.sampler, "ranges")
+
+    def field_of(p: str, k: int) -> str:
+        if names:
+            return f"design.points.{names[k]}.set.{p}" if p in values[k] else f"design.points.{names[k]}"
+        if p in paths:
+            return f"design.{container}.{p}"
+        return f"set.{p}" if p in spec.set else p
+
+    for k, v in enumerate(values):
+        overrides = {**spec.set, **v}
+        pid = point_id(overrides)
+        try:
+            validate_raw(apply_overrides(base_raw, overrides, file), file)
+        except ScenarioError as exc:
+            label = ", ".join(f"{p}={v[p]}" for p in v) or "no overrides"
+            for p, m in exc.errors:
+                err = (field_of(p, k), f"{m} (point {label})")
+                if all(e[0] != err[0] or e[1].split(" (point")[0] != m for e in errors):
+                    errors.append(err)
+            continue
+        row_ids.append(pid)
+        if pid in seen:
+            if spec.design.sampler in ("grid", "points"):
+                errors.append((field_of(paths[0] if paths else "", k), "the same overrides as an earlier point"))
+            continue  # a sampler may repeat a design row: the point is run once
+        seen.add(pid)
+        points.append(Point(point_id=pid, name=names[k] if names else None, overrides=overrides))
+    if errors:
+        raise ScenarioError(file, errors)
+    rep = spec.replications
+    return LoadedExperiment(
+        path=path.resolve(),
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        id=spec.id,
+        seed=spec.seed,
+        horizon=spec.horizon,
+        scenario_path=scenario_path,
+        scenario=base,
+        points=points,
+        paths=paths,
+        fixed=rep.fixed,
+        adaptive=Adaptive(**rep.adaptive.model_dump()) if rep.adaptive else None,
+        sampler=spec.design.sampler,
+        salib_problem=problem,
+        salib_X=X,
+        calc_second_order=spec.design.calc_second_order,
+        design_point_ids=row_ids if X is not None else None,
+    )
