@@ -4,6 +4,8 @@
 ``dipsim validate CONFIG [--set PATH=VALUE ...]``
 ``dipsim schema [--out FILE]``
 ``dipsim bench [--repeat N]``
+``dipsim sweep EXPERIMENT [--out DIR] [--workers N] [--scheduler ADDRESS|local]``
+``dipsim report DIR [--no-plots] [--rows N]``
 
 Bad input (a missing or malformed file, an invalid value, a bad ``--set``) ends with a short
 message on stderr naming the file, the field path and the problem, and exit code 2.
@@ -31,6 +33,7 @@ from sim.scenario import (
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,6 +61,30 @@ def _parser() -> argparse.ArgumentParser:
     sch = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     sch.add_argument("--out", metavar="FILE", help="write the schema to FILE instead of stdout")
     sch.set_defaults(func=_cmd_schema)
+
+    rep = sub.add_parser("report", help="print the summary of a sweep's output folder and write its plots")
+    rep.add_argument("dir", metavar="DIR", help="output folder of `dipsim sweep`")
+    rep.add_argument("--no-plots", action="store_true", help="print the tables only; write no PNG")
+    rep.add_argument(
+        "--rows", type=int_in_range(0), default=40, help="print at most N points of the summary (0: all; default 40)"
+    )
+    rep.set_defaults(func=_cmd_report)
+
+    swp = sub.add_parser(
+        "sweep", help="run an experiment file's runs (resumable): per-run rows, summary and manifest in a folder"
+    )
+    swp.add_argument("experiment", metavar="EXPERIMENT", help="experiment YAML (see docs/experiments.md)")
+    swp.add_argument("--out", metavar="DIR", help="output folder (default: runs/<experiment id>)")
+    swp.add_argument(
+        "--workers", type=int_in_range(1), default=None, help="parallel worker processes (default: every core)"
+    )
+    swp.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' for a LocalCluster",
+    )
+    swp.set_defaults(func=_cmd_sweep)
 
     ben = sub.add_parser(
         "bench", add_help=False, help="print timing and memory figures (2022 run, 200-actor step); --help for options"
@@ -127,10 +154,39 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    # lazily: sim never imports experiments at module level
+    from experiments.runner import SweepFailed, sweep
+    from experiments.spec import load_experiment
+
+    try:
+        exp = load_experiment(args.experiment)
+        out = Path(args.out) if args.out else Path("runs") / exp.id
+        stats = sweep(exp, out, workers=args.workers, scheduler=args.scheduler, progress=None)
+    except KeyboardInterrupt:
+        print("\nsweep interrupted: the finished runs are kept; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SweepFailed as exc:
+        print(f"sweep failed: {exc}\nthe finished runs are kept; run the same command again to resume", file=sys.stderr)
+        return 1
+    print(f"{stats.out}: {stats.planned} run(s) of {stats.points} point(s); summary in {stats.out / 'summary.csv'}")
+    if stats.errors:
+        print(f"{stats.errors} run(s) raised: see the error column of the runs", file=sys.stderr)
+    return EXIT_OK
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from experiments import bench  # lazily: sim never imports experiments at module level
 
     return bench.main(args.options)  # its own options, parsed by experiments.bench
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from experiments.report import report  # lazily: sim never imports experiments at module level
+
+    result = report(Path(args.dir), plots=not args.no_plots, max_rows=args.rows or None)
+    print(result.text)
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- human output
@@ -205,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
     except OSError as exc:  # e.g. `schema --out` into a folder that does not exist
-        where = getattr(args, "out", None) or getattr(args, "config", None) or "dipsim"
+        where = getattr(args, "out", None) or getattr(args, "config", None) or getattr(args, "dir", None) or "dipsim"
         print(f"{where}: {exc.strerror or exc}", file=sys.stderr)
     return EXIT_BAD_INPUT
 

@@ -1,0 +1,796 @@
+"""``dipsim report DIR``: tables and plots from the output folder of ``dipsim sweep``.
+
+The folder follows docs/experiments.md. Everything here is computed from the per-run rows (``runs/``), so a
+report of an interrupted sweep, or of one whose ``summary.parquet`` is stale, is still right:
+
+- ``summary_table(out)``: one row per point: its varied values, runs, errors, escalations, ``p_escalation``
+  with its Wilson 95% interval (statsmodels), the mean escalation step and the share of runs agreeing each issue.
+  ``runs`` counts every row, ``errors`` the rows that raised; the probability is over ``runs - errors``.
+- ``sensitivity_indices(out)``: Sobol (S1, ST and their confidence) or Morris (mu, mu*, sigma, mu* confidence)
+  indices computed with SALib from each design row's escalation probability, or None when the sampler gives none.
+- ``survival_curves(out)``: Kaplan-Meier curves of the time to escalation per point (statsmodels
+  ``SurvfuncRight``), long form: point_id, name, label, step, survival, ci_low, ci_high, at_risk, events.
+- ``report(out, plots=True)``: all of the above, the printed text, and PNG plots in ``DIR/plots/``.
+
+SALib designs (sobol, morris) are recovered from the folder, in this order of preference:
+
+1. the runner's layout: ``manifest.json`` has ``"sampler": "sobol" | "morris"``, ``"salib_problem"`` (SALib's
+   problem dict) and ``"calc_second_order"``, and ``design.parquet`` holds the sample matrix X row by row:
+   ``row`` (int), ``point_id`` (the point the row ran as; rows may repeat a point) and one float column per
+   ``salib_problem["names"]``;
+2. otherwise ``manifest.json`` ``"salib": {"sampler", "problem", "calc_second_order", "num_levels",
+   "point_ids"?, "seed"?}`` with the row -> point map in ``salib.point_ids`` or in points.parquet's
+   ``design_row`` column (an int, or a list of ints when several design rows give the same point), and X the
+   points' values of ``problem["names"]`` in design-row order.
+
+Y is each design row's escalation probability. Morris needs the number of levels: ``num_levels`` from the
+manifest, else ``design.levels`` of the copied ``experiment.yaml``, else SALib's default 4. SALib's bootstrap
+seed is ``salib.seed`` or 1 (SALib's sobol ignores 0), so a report is reproducible.
+
+Time to escalation: a run that escalates during step ``k`` (``escalation_step``, counted from 0) escalates after
+``k + 1`` steps. A run that did not escalate is censored at the horizon (the largest ``steps_run`` of the sweep):
+one that ended early in an agreement can no longer escalate, so cutting it off at its own ``steps_run`` would
+treat agreements as lost to follow-up and overstate the risk. With this choice ``1 - S(horizon)`` equals the
+point's ``p_escalation``. ``censoring="steps_run"`` gives the other convention.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.scenario import ScenarioError
+
+#: Columns of a run row that are not parameter paths (docs/experiments.md).
+RUN_COLUMNS = (
+    "point_id",
+    "replication",
+    "seed",
+    "set",
+    "outcome",
+    "escalated",
+    "escalation_step",
+    "escalation_date",
+    "max_rung",
+    "max_rung_score",
+    "agreed_issues",
+    "steps_run",
+    "wall_time",
+    "error",
+)
+#: Columns of points.parquet that are not parameter paths.
+POINT_COLUMNS = ("point_id", "name", "set", "design_row")
+#: Columns the report needs in the run rows.
+REQUIRED_RUN_COLUMNS = ("point_id", "replication", "escalated", "escalation_step", "steps_run", "error")
+MAX_SURVIVAL_CURVES = 8
+Z95 = 1.959963984540054
+
+
+# --------------------------------------------------------------------------- reading a sweep folder
+
+
+@dataclass
+class Sweep:
+    """One output folder, read once: manifest, points, per-run rows and the varied paths."""
+
+    out: Path
+    manifest: dict[str, Any]
+    points: pd.DataFrame
+    runs: pd.DataFrame
+    paths: list[str]
+    design: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def sampler(self) -> str | None:
+        """grid | points | lhs | sobol | morris, as the manifest says (None if it does not)."""
+        s = self.manifest.get("sampler") or (self.manifest.get("salib") or {}).get("sampler")
+        return s if isinstance(s, str) else None
+
+
+def _runner_loader(name: str) -> Callable[[Path], pd.DataFrame] | None:
+    """The runner's loader ``name`` (experiments.runner or experiments.results), if there is one."""
+    import importlib
+
+    for module in ("experiments.runner", "experiments.results"):
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        fn = getattr(mod, name, None)
+        if callable(fn):
+            return fn
+    return None
+
+
+#: Run columns the report reads (a subset keeps memory down on large sweeps).
+READ_RUN_COLUMNS = ("point_id", "replication", "escalated", "escalation_step", "steps_run", "error", "agreed_issues")
+
+
+def _read_runs(out: Path) -> pd.DataFrame:
+    """The run rows in ``runs/part-*.parquet`` (complete parts only; temporary names are skipped)."""
+    loader = _runner_loader("load_runs")
+    if loader is not None:
+        try:
+            return loader(out, columns=list(READ_RUN_COLUMNS))
+        except (TypeError, KeyError, ValueError):
+            return loader(out)  # a loader without ``columns``, or a column missing: the report says which
+    parts = sorted(p for p in (out / "runs").glob("part-*.parquet") if ".tmp" not in p.name)
+    frames = []
+    for part in parts:
+        try:
+            frames.append(pd.read_parquet(part))
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            raise ScenarioError(str(out), [(f"runs/{part.name}", f"unreadable Parquet file: {exc}")]) from None
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(RUN_COLUMNS))
+
+
+def _read_points(out: Path) -> pd.DataFrame | None:
+    path = out / "points.parquet"
+    if not path.exists():
+        return None
+    loader = _runner_loader("load_points")
+    try:
+        return loader(out) if loader is not None else pd.read_parquet(path)
+    except Exception as exc:
+        raise ScenarioError(str(out), [("points.parquet", f"unreadable Parquet file: {exc}")]) from None
+
+
+def _read_design(out: Path) -> pd.DataFrame | None:
+    """``design.parquet`` (sobol/morris: row, point_id, one column per SALib name), if the runner wrote one."""
+    path = out / "design.parquet"
+    if not path.exists():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:
+        raise ScenarioError(str(out), [("design.parquet", f"unreadable Parquet file: {exc}")]) from None
+
+
+def read_sweep(out: str | Path) -> Sweep:
+    """Read an output folder of ``dipsim sweep``; ScenarioError naming the folder if it is not one."""
+    out = Path(out)
+    file = str(out)
+    not_sweep = "not the output folder of `dipsim sweep`"
+    if not out.exists():
+        raise ScenarioError(file, [("", "no such folder")])
+    if not out.is_dir():
+        raise ScenarioError(file, [("", f"not a folder ({not_sweep})")])
+    mpath = out / "manifest.json"
+    if not mpath.is_file():
+        raise ScenarioError(file, [("manifest.json", f"missing: {not_sweep}")])
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(file, [("manifest.json", f"unreadable: {exc}")]) from None
+    if not isinstance(manifest, dict):
+        raise ScenarioError(file, [("manifest.json", "not a JSON object")])
+    if not (out / "runs").is_dir():
+        raise ScenarioError(file, [("runs", f"missing: {not_sweep}")])
+    try:
+        runs = _read_runs(out)
+        points = _read_points(out)
+        design = _read_design(out)
+    except ScenarioError:
+        raise
+    except Exception as exc:  # a runner loader failing on a damaged folder
+        raise ScenarioError(file, [("runs", f"cannot be read: {exc}")]) from None
+    if runs.empty:
+        raise ScenarioError(file, [("runs", "no run rows yet (runs/part-*.parquet)")])
+    missing = [c for c in REQUIRED_RUN_COLUMNS if c not in runs.columns]
+    if missing:
+        raise ScenarioError(file, [("runs", f"missing columns: {', '.join(missing)}")])
+
+    notes: list[str] = []
+    dup = runs.duplicated(["point_id", "replication"])
+    if dup.any():
+        notes.append(f"warning: {int(dup.sum())} duplicate (point_id, replication) rows in runs/ ignored")
+        runs = runs[~dup].reset_index(drop=True)
+    if points is None or points.empty:
+        # No points.parquet: the points are the distinct point ids of the runs, with their path columns.
+        cols = ["point_id"] + [c for c in runs.columns if c not in RUN_COLUMNS]
+        points = runs[cols].drop_duplicates("point_id").reset_index(drop=True)
+    unknown = sorted(set(runs["point_id"]) - set(points["point_id"]))
+    if unknown:
+        notes.append(f"warning: {len(unknown)} point id(s) in runs/ are not in points.parquet")
+        extra = runs[runs["point_id"].isin(unknown)].drop_duplicates("point_id")
+        points = pd.concat([points, extra[[c for c in points.columns if c in extra.columns]]], ignore_index=True)
+    paths = [c for c in points.columns if c not in POINT_COLUMNS]
+    listed = manifest.get("paths")
+    if isinstance(listed, list) and set(listed) <= set(paths):
+        paths = [str(p) for p in listed]  # the experiment's order
+    return Sweep(
+        out=out,
+        manifest=manifest,
+        points=points.reset_index(drop=True),
+        runs=runs,
+        paths=paths,
+        design=design,
+        notes=notes,
+    )
+
+
+def _sweep(out: str | Path | Sweep) -> Sweep:
+    return out if isinstance(out, Sweep) else read_sweep(out)
+
+
+# --------------------------------------------------------------------------- the summary
+
+
+def wilson(escalations: Any, n: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson 95% interval (statsmodels); NaN where ``n == 0``."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    k = np.asarray(escalations, dtype=float)
+    n = np.asarray(n, dtype=float)
+    safe = np.where(n > 0, n, 1.0)
+    low, high = proportion_confint(k, safe, alpha=0.05, method="wilson")
+    return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
+
+
+def _ok_and_escalated(runs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Rows that ran without error, and rows that escalated (among those)."""
+    escalated = runs["escalated"].astype("boolean")
+    ok = runs["error"].isna() & escalated.notna()
+    return ok, (escalated.fillna(False).astype(bool) & ok)
+
+
+def _is_named(points: pd.DataFrame) -> bool:
+    return "name" in points.columns and points["name"].notna().any()
+
+
+def summary_table(out: str | Path | Sweep) -> pd.DataFrame:
+    """One row per point, in points.parquet order, recounted from the per-run rows."""
+    sw = _sweep(out)
+    runs = sw.runs
+    ok, esc = _ok_and_escalated(runs)
+    step = pd.to_numeric(runs["escalation_step"], errors="coerce").where(esc)
+    frame = pd.DataFrame({"point_id": runs["point_id"], "ok": ok, "esc": esc, "step": step})
+    g = frame.groupby("point_id", sort=False)
+    counts = pd.DataFrame(
+        {
+            "runs": g.size(),
+            "errors": g["ok"].size() - g["ok"].sum(),
+            "escalations": g["esc"].sum(),
+            "mean_escalation_step": g["step"].mean(),
+        }
+    )
+    if "agreed_issues" in runs.columns:
+        issues = runs.loc[ok, "agreed_issues"].fillna("").astype(str).str.get_dummies(sep=",")
+        if not issues.empty:
+            issues = issues.loc[:, [c for c in issues.columns if c]]
+            shares = issues.groupby(runs.loc[ok, "point_id"], sort=False).mean()
+            counts = counts.join(shares.add_prefix("agreed__"))
+    keep = ["point_id"] + (["name"] if _is_named(sw.points) else []) + sw.paths
+    table = sw.points[keep].merge(counts, left_on="point_id", right_index=True, how="left")
+    for c in ("runs", "errors", "escalations"):
+        table[c] = table[c].fillna(0).astype("int64")
+    n = table["runs"] - table["errors"]
+    table["p_escalation"] = np.where(n > 0, table["escalations"] / n.where(n > 0, 1), np.nan)
+    table["ci_low"], table["ci_high"] = wilson(table["escalations"], n)
+    agreed = sorted(c for c in table.columns if c.startswith("agreed__"))
+    if agreed:
+        table[agreed] = table[agreed].fillna(0.0).where(n > 0)
+    order = keep + ["runs", "errors", "escalations", "p_escalation", "ci_low", "ci_high", "mean_escalation_step"]
+    return table[order + agreed].reset_index(drop=True)
+
+
+def _fmt_value(x: Any) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if isinstance(x, float | np.floating):
+        return f"{x:.4g}"
+    return str(x)
+
+
+def format_summary(table: pd.DataFrame, paths: list[str], max_rows: int | None = 40) -> str:
+    """The summary as a fixed-width text table (at most ``max_rows`` rows; None or 0 for all)."""
+    shown = table if not max_rows or len(table) <= max_rows else table.head(max_rows)
+    view = pd.DataFrame({"point": shown["point_id"]})
+    if "name" in shown.columns:
+        view["name"] = shown["name"].map(_fmt_value)
+    for p in paths:
+        view[p] = shown[p].map(_fmt_value)
+    view["runs"] = shown["runs"]
+    view["errors"] = shown["errors"]
+    view["escalations"] = shown["escalations"]
+
+    def p_ci(row: pd.Series) -> str:
+        if pd.isna(row["p_escalation"]):
+            return "-"
+        return f"{row['p_escalation']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+
+    view["p_escalation [Wilson 95%]"] = shown.apply(p_ci, axis=1) if len(shown) else []
+    view["mean_esc_step"] = shown["mean_escalation_step"].map(lambda x: "-" if pd.isna(x) else f"{x:.1f}")
+    text = view.to_string(index=False)
+    if len(shown) < len(table):
+        text += f"\n... showing {len(shown)} of {len(table)} points (--rows 0 shows all; summary_table() has them)"
+    return text
+
+
+# --------------------------------------------------------------------------- sensitivity indices
+
+
+def _salib_spec(sw: Sweep) -> dict[str, Any] | None:
+    """The SALib settings of a sobol/morris sweep (see the module docstring), or None."""
+    m = sw.manifest
+    if isinstance(m.get("salib"), dict):
+        spec = dict(m["salib"])
+    elif m.get("sampler") in ("sobol", "morris") and isinstance(m.get("salib_problem"), dict):
+        spec = {"sampler": m["sampler"], "problem": m["salib_problem"]}
+        for key in ("calc_second_order", "num_levels", "seed"):
+            if m.get(key) is not None:
+                spec[key] = m[key]
+    else:
+        return None
+    if spec.get("sampler") == "morris" and spec.get("num_levels") is None:
+        spec["num_levels"] = _experiment_levels(sw.out)
+    return spec
+
+
+def _experiment_levels(out: Path) -> int:
+    """``design.levels`` of the experiment file copied into the folder (SALib's default 4 if absent)."""
+    try:
+        import yaml
+
+        raw = yaml.safe_load((out / "experiment.yaml").read_text(encoding="utf-8"))
+        return int(raw["design"].get("levels", 4))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, ImportError):
+        return 4
+    except Exception:  # yaml.YAMLError
+        return 4
+
+
+def _design_rows(sw: Sweep, salib: dict[str, Any], names: list[str]) -> tuple[list[str], np.ndarray]:
+    """The point id of each design row, in row order, and the design matrix X."""
+    if sw.design is not None:
+        d = sw.design.sort_values("row") if "row" in sw.design.columns else sw.design
+        if "row" in d.columns and list(d["row"]) != list(range(len(d))):
+            raise ValueError("the rows of design.parquet are not 0..N-1")
+        missing = [n for n in ["point_id", *names] if n not in d.columns]
+        if missing:
+            raise ValueError(f"design.parquet has no column {', '.join(missing)}")
+        return [str(x) for x in d["point_id"]], d[names].to_numpy(dtype=float)
+    ids = salib.get("point_ids")
+    if ids is not None:
+        ids = [str(x) for x in ids]
+    elif "design_row" in sw.points.columns:
+        rows: dict[int, str] = {}
+        for pid, dr in zip(sw.points["point_id"], sw.points["design_row"], strict=True):
+            for r in np.atleast_1d(np.asarray(dr if dr is not None else [], dtype=float)):
+                if np.isnan(r):
+                    continue
+                if int(r) in rows:
+                    raise ValueError(f"design row {int(r)} belongs to two points")
+                rows[int(r)] = pid
+        if sorted(rows) != list(range(len(rows))):
+            raise ValueError("the design rows of points.parquet are not 0..N-1")
+        ids = [rows[r] for r in range(len(rows))]
+    else:
+        raise ValueError("no design.parquet, salib.point_ids or points.parquet design_row to map rows to points")
+    missing = [n for n in names if n not in sw.points.columns]
+    if missing:
+        raise ValueError(f"no points.parquet column for {', '.join(missing)}")
+    X = sw.points.set_index("point_id")[names].astype(float).loc[ids].to_numpy(dtype=float)
+    return ids, X
+
+
+def _sensitivity(sw: Sweep, table: pd.DataFrame) -> tuple[pd.DataFrame | None, str | None]:
+    """(indices, None), or (None, why not) when the design has SALib indices that cannot be computed yet."""
+    salib = _salib_spec(sw)
+    if not salib:
+        return None, None
+    method = salib.get("sampler")
+    if method not in ("sobol", "morris"):
+        return None, f"indices not computed: unknown SALib sampler {method!r} in manifest.json"
+    try:
+        problem = dict(salib["problem"])
+        names = [str(n) for n in problem["names"]]
+        ids, X = _design_rows(sw, salib, names)
+        Y = table.set_index("point_id")["p_escalation"].loc[ids].to_numpy(dtype=float)
+    except (KeyError, TypeError, ValueError) as exc:
+        return None, f"{method} indices not computed: {exc}"
+    if np.isnan(Y).any():
+        n = int(np.isnan(Y).sum())
+        return None, f"{method} indices not computed: {n} of {len(Y)} design rows have no successful run yet"
+    seed = int(salib.get("seed") or 1)  # SALib's sobol.analyze ignores a seed of 0 (unseeded bootstrap)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a constant Y divides by a zero variance
+        try:
+            if method == "sobol":
+                from SALib.analyze import sobol
+
+                second = bool(salib.get("calc_second_order", True))
+                si = sobol.analyze(problem, Y, calc_second_order=second, seed=seed)
+            else:
+                from SALib.analyze import morris
+
+                si = morris.analyze(problem, X, Y, num_levels=int(salib.get("num_levels", 4)), seed=seed)
+        except (ValueError, RuntimeError, IndexError) as exc:
+            return None, f"{method} indices not computed: SALib: {exc}"
+    labels = si.get("names")
+    if labels is None:
+        labels = list(dict.fromkeys(problem["groups"])) if problem.get("groups") else names
+    labels = [str(x) for x in labels]
+    cols = ["S1", "S1_conf", "ST", "ST_conf"] if method == "sobol" else ["mu", "mu_star", "sigma", "mu_star_conf"]
+    df = pd.DataFrame({"parameter": labels, **{c: np.asarray(si[c], dtype=float) for c in cols}})
+    df.attrs["method"] = method
+    if not np.isfinite(Y.std()) or Y.std() == 0:
+        return df, f"{method} indices: the escalation probability is the same at every point (indices undefined)"
+    return df, None
+
+
+def sensitivity_indices(out: str | Path | Sweep) -> pd.DataFrame | None:
+    """Sobol or Morris indices of P(escalation), or None when the design has none (warns when it cannot)."""
+    sw = _sweep(out)
+    df, note = _sensitivity(sw, summary_table(sw))
+    if note:
+        warnings.warn(note, stacklevel=2)
+    return df
+
+
+def format_indices(df: pd.DataFrame) -> str:
+    method = df.attrs.get("method", "sobol" if "S1" in df.columns else "morris")
+    head = (
+        "Sobol indices of P(escalation) (S1 first order, ST total; *_conf: 95% bootstrap half-width)"
+        if method == "sobol"
+        else "Morris indices of P(escalation) (mu*, sigma; mu_star_conf: 95% bootstrap half-width)"
+    )
+    return head + "\n" + df.to_string(index=False, float_format=lambda x: f"{x:.3f}")
+
+
+# --------------------------------------------------------------------------- survival
+
+
+def _labels(sw: Sweep) -> dict[str, str]:
+    """A short legend label per point: its name, its varied values, or its id."""
+    pts = sw.points
+    varied = [p for p in sw.paths if pts[p].nunique(dropna=False) > 1]
+    out: dict[str, str] = {}
+    for _, row in pts.iterrows():
+        pid = row["point_id"]
+        if "name" in pts.columns and isinstance(row["name"], str) and row["name"]:
+            out[pid] = row["name"]
+        elif varied and len(varied) <= 3:
+            out[pid] = ", ".join(f"{p}={_fmt_value(row[p])}" for p in varied)
+        else:
+            out[pid] = f"point {pid}" if len(pts) > 1 else "all runs"
+    return out
+
+
+def survival_curves(out: str | Path | Sweep, censoring: str = "horizon") -> pd.DataFrame:
+    """Kaplan-Meier survival (no escalation yet) per point against steps run, with pointwise 95% intervals.
+
+    ``censoring="horizon"`` (default): runs that did not escalate are censored at the horizon (the largest
+    ``steps_run``); ``"steps_run"``: at their own ``steps_run``. The interval is the log(-log) transform of
+    statsmodels' Greenwood standard error; it is NaN where the survival is 0.
+    """
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    if censoring not in ("horizon", "steps_run"):
+        raise ValueError(f"censoring must be 'horizon' or 'steps_run', not {censoring!r}")
+    sw = _sweep(out)
+    runs = sw.runs
+    ok, esc = _ok_and_escalated(runs)
+    steps_run = pd.to_numeric(runs["steps_run"], errors="coerce")
+    horizon = float(steps_run[ok].max()) if ok.any() else 0.0
+    esc_time = pd.to_numeric(runs["escalation_step"], errors="coerce") + 1
+    esc_time = esc_time.fillna(steps_run)  # an escalated row without a step: its last step
+    cens_time = pd.Series(horizon, index=runs.index) if censoring == "horizon" else steps_run
+    time = esc_time.where(esc, cens_time)
+    frame = pd.DataFrame({"point_id": runs["point_id"], "time": time, "status": esc.astype(int)})[ok]
+    labels = _labels(sw)
+    names = sw.points.set_index("point_id")["name"] if "name" in sw.points.columns else None
+    pieces = []
+    for pid in sw.points["point_id"]:
+        g = frame[frame["point_id"] == pid]
+        if g.empty:
+            continue
+        sf = SurvfuncRight(g["time"].to_numpy(dtype=float), g["status"].to_numpy(dtype=int))
+        s = np.asarray(sf.surv_prob, dtype=float)
+        se = np.asarray(sf.surv_prob_se, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ll = np.log(-np.log(s))
+            half = Z95 * se / np.abs(s * np.log(s))
+            low = np.exp(-np.exp(ll + half))
+            high = np.exp(-np.exp(ll - half))
+        low = np.where(s >= 1, 1.0, np.where(s <= 0, np.nan, low))
+        high = np.where(s >= 1, 1.0, np.where(s <= 0, np.nan, high))
+        end = max(float(g["time"].max()), horizon if censoring == "horizon" else 0.0)
+        steps = np.concatenate([[0.0], np.asarray(sf.surv_times, dtype=float)])
+        surv = np.concatenate([[1.0], s])
+        lo = np.concatenate([[1.0], low])
+        hi = np.concatenate([[1.0], high])
+        at_risk = np.concatenate([[len(g)], np.asarray(sf.n_risk, dtype=float)])
+        events = np.concatenate([[0.0], np.asarray(sf.n_events, dtype=float)])
+        if end > steps[-1]:  # carry the curve to the end of follow-up
+            steps = np.append(steps, end)
+            surv, lo, hi = np.append(surv, surv[-1]), np.append(lo, lo[-1]), np.append(hi, hi[-1])
+            at_risk = np.append(at_risk, int((g["time"] >= end).sum()))
+            events = np.append(events, 0.0)
+        pieces.append(
+            pd.DataFrame(
+                {
+                    "point_id": pid,
+                    "name": None if names is None else names.get(pid),
+                    "label": labels.get(pid, pid),
+                    "step": steps,
+                    "survival": surv,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "at_risk": at_risk.astype("int64"),
+                    "events": events.astype("int64"),
+                }
+            )
+        )
+    cols = ["point_id", "name", "label", "step", "survival", "ci_low", "ci_high", "at_risk", "events"]
+    return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=cols)
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "x"
+
+
+def _numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) and s.notna().all()
+
+
+def _sorted_values(s: pd.Series) -> list[Any]:
+    vals = list(pd.unique(s))
+    return sorted(vals) if _numeric(s) else sorted(vals, key=lambda v: str(v))
+
+
+def _varied(sw: Sweep) -> list[str]:
+    return [p for p in sw.paths if sw.points[p].nunique(dropna=False) > 1]
+
+
+def _grid_paths(sw: Sweep, table: pd.DataFrame) -> list[str] | None:
+    """The varied paths if the points are exactly their full Cartesian product (each combination once)."""
+    if sw.sampler not in (None, "grid") or _is_named(sw.points):
+        return None
+    varied = _varied(sw)
+    if not varied or table[varied].isna().any().any():
+        return None
+    combos = table[varied].astype(str).drop_duplicates()
+    size = math.prod(table[p].nunique() for p in varied)
+    return varied if len(combos) == len(table) == size else None
+
+
+def _figure(width: float = 7.0, height: float = 4.5) -> Any:
+    from matplotlib.figure import Figure  # no pyplot: no global state, Agg canvas for PNG
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _save(fig: Any, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    return path
+
+
+def _pooled(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Escalation probability and Wilson interval pooling the runs of the points sharing ``by``."""
+    g = table.assign(n=table["runs"] - table["errors"]).groupby(by, sort=True, dropna=False)
+    pooled = g[["escalations", "n"]].sum().reset_index()
+    pooled["p"] = np.where(pooled["n"] > 0, pooled["escalations"] / pooled["n"].where(pooled["n"] > 0, 1), np.nan)
+    pooled["low"], pooled["high"] = wilson(pooled["escalations"], pooled["n"])
+    return pooled
+
+
+def plot_probability(sw: Sweep, table: pd.DataFrame, plots: Path) -> list[Path]:
+    """P(escalation) against each varied numeric path with >= 3 values, with its 95% band."""
+    import matplotlib
+
+    written: list[Path] = []
+    grid = _grid_paths(sw, table)
+    for path in _varied(sw):
+        col = table[path]
+        if not _numeric(col) or col.nunique() < 3:
+            continue
+        fig = _figure()
+        ax = fig.add_subplot()
+        if grid is not None:
+            others = [p for p in grid if p != path]
+            if len(others) == 1:
+                other = others[0]
+                values = _sorted_values(table[other])
+                cmap = matplotlib.colormaps["viridis"]
+                for i, v in enumerate(values):
+                    sub = _pooled(table[table[other] == v], [path])
+                    color = cmap(i / max(1, len(values) - 1) * 0.9)
+                    ax.plot(sub[path], sub["p"], marker="o", color=color, label=f"{_fmt_value(v)}")
+                    ax.fill_between(sub[path], sub["low"], sub["high"], color=color, alpha=0.18, linewidth=0)
+                ax.legend(title=other, fontsize="small", title_fontsize="small")
+                title = f"P(escalation) against {path}, one line per {other}"
+            else:
+                sub = _pooled(table, [path])
+                ax.plot(sub[path], sub["p"], marker="o", color="C0", label="P(escalation)")
+                ax.fill_between(sub[path], sub["low"], sub["high"], color="C0", alpha=0.2, linewidth=0, label="95%")
+                what = "pooled over the other parameters" if others else "Wilson 95% band"
+                title = f"P(escalation) against {path} ({what})"
+        else:
+            ok = table["p_escalation"].notna()
+            x, p = table.loc[ok, path], table.loc[ok, "p_escalation"]
+            err = np.vstack([p - table.loc[ok, "ci_low"], table.loc[ok, "ci_high"] - p])
+            ax.errorbar(x, p, yerr=err, fmt="o", markersize=3, alpha=0.6, elinewidth=0.8, color="C0")
+            title = f"P(escalation) at each point against {path} (bars: Wilson 95%)"
+        ax.set_title(title, fontsize="medium")
+        ax.set_xlabel(path)
+        ax.set_ylabel("P(escalation)")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        written.append(_save(fig, plots / f"p_escalation_vs_{_slug(path)}.png"))
+    return written
+
+
+def plot_heatmap(sw: Sweep, table: pd.DataFrame, plots: Path) -> list[Path]:
+    """A heatmap of P(escalation) when the design is a two-parameter grid."""
+    grid = _grid_paths(sw, table)
+    if grid is None or len(grid) != 2:
+        return []
+    xp, yp = grid
+    xs, ys = _sorted_values(table[xp]), _sorted_values(table[yp])
+    z = np.full((len(ys), len(xs)), np.nan)
+    lo, hi = z.copy(), z.copy()
+    for _, row in table.iterrows():
+        i, j = ys.index(row[yp]), xs.index(row[xp])
+        z[i, j], lo[i, j], hi[i, j] = row["p_escalation"], row["ci_low"], row["ci_high"]
+    fig = _figure(max(5.0, 1.0 + 0.9 * len(xs)), max(3.5, 1.2 + 0.6 * len(ys)))
+    ax = fig.add_subplot()
+    im = ax.imshow(z, origin="lower", aspect="auto", vmin=0, vmax=1, cmap="viridis")
+    ax.set_xticks(range(len(xs)), [_fmt_value(v) for v in xs])
+    ax.set_yticks(range(len(ys)), [_fmt_value(v) for v in ys])
+    ax.set_xlabel(xp)
+    ax.set_ylabel(yp)
+    fig.colorbar(im, ax=ax, label="P(escalation)")
+    if len(xs) * len(ys) <= 150:
+        for i in range(len(ys)):
+            for j in range(len(xs)):
+                if np.isnan(z[i, j]):
+                    continue
+                text = f"{z[i, j]:.2f}"
+                if len(xs) <= 8 and len(ys) <= 10:
+                    text += f"\n[{lo[i, j]:.2f}, {hi[i, j]:.2f}]"
+                color = "white" if z[i, j] < 0.6 else "black"
+                ax.text(j, i, text, ha="center", va="center", fontsize="x-small", color=color)
+    ax.set_title("P(escalation) [Wilson 95%]", fontsize="medium")
+    return [_save(fig, plots / "heatmap.png")]
+
+
+def plot_points(sw: Sweep, table: pd.DataFrame, plots: Path) -> list[Path]:
+    """P(escalation) per named point (counterfactuals) as horizontal bars with their interval."""
+    if not _is_named(sw.points):
+        return []
+    t = table.iloc[::-1]
+    labels = [n if isinstance(n, str) else pid for n, pid in zip(t["name"], t["point_id"], strict=True)]
+    p = t["p_escalation"].to_numpy(dtype=float)
+    err = np.vstack([p - t["ci_low"].to_numpy(dtype=float), t["ci_high"].to_numpy(dtype=float) - p])
+    fig = _figure(7.0, max(2.5, 0.8 + 0.45 * len(t)))
+    ax = fig.add_subplot()
+    ax.barh(range(len(t)), np.nan_to_num(p), xerr=np.nan_to_num(err), color="C0", alpha=0.8, capsize=3)
+    ax.set_yticks(range(len(t)), labels)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("P(escalation) (bars: Wilson 95%)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title("P(escalation) per counterfactual", fontsize="medium")
+    return [_save(fig, plots / "p_escalation_by_point.png")]
+
+
+def plot_indices(df: pd.DataFrame | None, plots: Path) -> list[Path]:
+    """Sobol S1/ST or Morris mu*/sigma as grouped bars, confidence as error bars."""
+    if df is None or df.empty:
+        return []
+    method = df.attrs.get("method", "sobol" if "S1" in df.columns else "morris")
+    x = np.arange(len(df))
+    width = 0.38
+    fig = _figure(max(5.0, 1.5 + 0.8 * len(df)), 4.5)
+    ax = fig.add_subplot()
+    if method == "sobol":
+        ax.bar(x - width / 2, df["S1"], width, yerr=df["S1_conf"], capsize=3, label="S1 (first order)")
+        ax.bar(x + width / 2, df["ST"], width, yerr=df["ST_conf"], capsize=3, label="ST (total)")
+        ax.set_ylabel("Sobol index of P(escalation)")
+        ax.axhline(0, color="black", linewidth=0.6)
+    else:
+        ax.bar(x - width / 2, df["mu_star"], width, yerr=df["mu_star_conf"], capsize=3, label="mu* (95% conf)")
+        ax.bar(x + width / 2, df["sigma"], width, label="sigma")
+        ax.set_ylabel("Morris elementary effects on P(escalation)")
+    ax.set_xticks(x, df["parameter"], rotation=30 if len(df) > 3 else 0, ha="right" if len(df) > 3 else "center")
+    ax.legend(fontsize="small")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(f"{method.capitalize()} sensitivity indices (error bars: 95% confidence)", fontsize="medium")
+    return [_save(fig, plots / f"sensitivity_{method}.png")]
+
+
+def plot_survival(curves: pd.DataFrame, table: pd.DataFrame, plots: Path) -> list[Path]:
+    """Kaplan-Meier curves, at most MAX_SURVIVAL_CURVES (those with the highest P(escalation))."""
+    if curves.empty:
+        return []
+    ranked = table.dropna(subset=["p_escalation"]).sort_values("p_escalation", ascending=False, kind="stable")
+    chosen = list(ranked["point_id"])
+    legend_title = None
+    if len(chosen) > MAX_SURVIVAL_CURVES:
+        legend_title = f"{MAX_SURVIVAL_CURVES} of {len(chosen)} points, highest P(escalation)"
+        chosen = chosen[:MAX_SURVIVAL_CURVES]
+    else:
+        chosen = [p for p in table["point_id"] if p in set(chosen)]  # design order when all are shown
+    fig = _figure(7.5, 4.8)
+    ax = fig.add_subplot()
+    alpha = 0.15 if len(chosen) <= 3 else 0.06
+    for k, pid in enumerate(chosen):
+        c = curves[curves["point_id"] == pid]
+        if c.empty:
+            continue
+        color = f"C{k % 10}"
+        ax.step(c["step"], c["survival"], where="post", color=color, label=str(c["label"].iloc[0]))
+        ax.fill_between(c["step"], c["ci_low"], c["ci_high"], step="post", color=color, alpha=alpha, linewidth=0)
+    ax.set_xlabel("steps run")
+    ax.set_ylabel("P(no escalation yet)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlim(left=0)
+    ax.grid(alpha=0.3)
+    ax.legend(title=legend_title, fontsize="x-small", title_fontsize="x-small", loc="best")
+    ax.set_title("Time to escalation (Kaplan-Meier, 95% band; no escalation = censored at horizon)", fontsize="small")
+    return [_save(fig, plots / "survival.png")]
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass
+class ReportResult:
+    """What ``report`` computed and wrote; ``text`` is what ``dipsim report`` prints."""
+
+    out: Path
+    summary: pd.DataFrame
+    indices: pd.DataFrame | None
+    survival: pd.DataFrame
+    plots: list[Path]
+    notes: list[str]
+    text: str
+
+
+def report(out: Path | str, plots: bool = True, max_rows: int | None = 40) -> ReportResult:
+    """Summarise an output folder of ``dipsim sweep`` and (if ``plots``) write PNGs into ``out/plots/``."""
+    sw = read_sweep(out)
+    table = summary_table(sw)
+    indices, note = _sensitivity(sw, table)
+    notes = list(sw.notes) + ([note] if note else [])
+    curves = survival_curves(sw)
+    written: list[Path] = []
+    if plots:
+        folder = sw.out / "plots"
+        written += plot_probability(sw, table, folder)
+        written += plot_heatmap(sw, table, folder)
+        written += plot_points(sw, table, folder)
+        written += plot_indices(indices, folder)
+        written += plot_survival(curves, table, folder)
+
+    n_runs, n_err = int(table["runs"].sum()), int(table["errors"].sum())
+    lines = [
+        f"{sw.out}: {len(table)} point(s), {n_runs} run(s), {n_err} error(s), "
+        f"{int(table['escalations'].sum())} escalation(s)",
+        "",
+        format_summary(table, _varied(sw) or sw.paths, max_rows),
+    ]
+    if indices is not None:
+        lines += ["", format_indices(indices)]
+    if notes:
+        lines += [""] + notes
+    if written:
+        lines += ["", f"plots written to {sw.out / 'plots'}: " + ", ".join(p.name for p in written)]
+    return ReportResult(
+        out=sw.out, summary=table, indices=indices, survival=curves, plots=written, notes=notes, text="\n".join(lines)
+    )

@@ -1,0 +1,912 @@
+"""The batch runner behind ``dipsim sweep``: every (point, replication) of an experiment, resumable.
+
+``sweep(exp, out, workers, scheduler, progress)`` runs the experiment loaded by
+``experiments.spec.load_experiment`` into the folder ``out`` (layout and columns: docs/experiments.md):
+
+* the runs go in chunks through one ``concurrent.futures`` executor interface: a local
+  ``ProcessPoolExecutor`` (forkserver; ``workers`` defaults to every core), ``--scheduler local`` (a Dask
+  ``LocalCluster`` on 127.0.0.1, closed at the end) or ``--scheduler ADDRESS`` (an existing Dask cluster,
+  whose workers must have dipsim installed and see the scenario file at the same path);
+* rows are buffered and written as Parquet part files of at most ``PART_ROWS`` rows, at the latest every
+  ``FLUSH_SECONDS`` (environment variable ``DIPSIM_SWEEP_FLUSH_SECONDS`` overrides it), each written under a
+  temporary name and renamed into place, so a part is complete or absent;
+* a rerun reads the (point_id, replication) keys already in ``runs/`` and schedules only the missing ones;
+  a folder holding another experiment file (by sha256) is refused;
+* adaptive replications are decided per point, in replication order, on complete prefixes only, so the
+  runs done do not depend on the workers or on the order in which runs finish;
+* a run that raises is recorded with its seed and ``error`` ("Type: message") and the sweep goes on.
+
+Beyond the contract's files the folder holds ``design.parquet`` (sobol/morris: each row of the SALib sample
+matrix with the point it ran as; rows may repeat a point) and ``.lock`` (held while a sweep writes). The
+manifest also records the scenario path, seed, horizon, replications, sampler, paths, issues, SALib problem,
+``status`` (running, interrupted, failed, complete), ``runs`` and one entry per session (command, versions,
+start and end, runs done, workers). ``run_one`` and ``run_chunk`` are what the workers execute; the readers
+(``load_runs``, ``load_points``, ``load_summary``, ``summarise``) live in ``experiments.results``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import json
+import math
+import multiprocessing
+import os
+import platform
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from experiments.results import (
+    load_points,
+    load_runs,
+    load_summary,
+    part_files,
+    summarise,
+    wilson,
+    write_table_atomic,
+)
+from sim.model import DiplomacyModel
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from experiments.spec import LoadedExperiment
+
+__all__ = [
+    "OutputFolderError",
+    "SchedulerError",
+    "SweepFailed",
+    "SweepStats",
+    "load_points",
+    "load_runs",
+    "load_summary",
+    "run_chunk",
+    "run_one",
+    "summarise",
+    "sweep",
+]
+
+PART_ROWS = 5000  # rows per part file at most
+FLUSH_SECONDS = 10.0  # buffered rows are written at the latest after this long
+CHUNK_SECONDS = 1.0  # aimed wall time of one chunk of runs on a worker
+PROGRESS_SECONDS = 5.0  # a progress line at least this often when stderr is not a terminal
+MAX_CHUNK = 2000
+
+# Per (point, replication) state in the scheduler.
+MISSING, NO_ESCALATION, ESCALATION, ERROR, QUEUED = 0, 1, 2, 3, 4
+
+
+class OutputFolderError(ScenarioError):
+    """The output folder cannot take this sweep (another experiment's results, not a sweep folder, in use)."""
+
+
+class SchedulerError(ScenarioError):
+    """``--scheduler ADDRESS`` cannot be reached."""
+
+
+class SweepFailed(RuntimeError):
+    """The executor failed (a worker died, the cluster went away); the rows finished so far are kept."""
+
+
+# --------------------------------------------------------------------------- one run (in a worker)
+
+
+def _overrides_key(overrides: dict[str, Any]) -> str:
+    # The pairs in their order (overrides are applied in order: removing list items by index depends on it),
+    # each value as canonical JSON.
+    return json.dumps(list(overrides.items()), sort_keys=True, separators=(",", ":"), default=str)
+
+
+@functools.lru_cache(maxsize=64)
+def _scenario(path: str, overrides_key: str) -> Scenario:
+    """The base scenario at ``path`` with the overrides applied and validated, cached per worker process."""
+    return load_scenario(path, dict(json.loads(overrides_key)))
+
+
+def run_one(scenario_path: str, overrides: dict[str, Any], seed: int, horizon: int | None) -> dict[str, Any]:
+    """Run one seeded replication and return its row (the run's own columns of docs/experiments.md).
+
+    Returns ``seed``, ``outcome``, ``escalated``, ``escalation_step``, ``escalation_date``, ``max_rung``,
+    ``max_rung_score``, ``agreed_issues``, ``steps_run``, ``wall_time`` and ``error``; the runner adds
+    ``point_id``, ``replication``, ``set`` and the path columns. Any exception (loading the overridden
+    scenario, building or running the model) gives a row with ``error = "Type: message"`` instead of raising.
+    """
+    t0 = time.perf_counter()
+    model: DiplomacyModel | None = None
+    try:
+        scenario = _scenario(str(scenario_path), _overrides_key(overrides))
+        model = DiplomacyModel(scenario, rng=int(seed))
+        res = model.run(horizon)
+        esc = res.escalation
+        row: dict[str, Any] = {
+            "seed": int(seed),
+            "outcome": res.outcome,
+            "escalated": bool(res.escalated),
+            "escalation_step": float(esc["step"]) if esc else math.nan,
+            "escalation_date": str(esc["date"]) if esc else None,
+            "max_rung": str(res.max_rung["id"]),
+            "max_rung_score": float(res.max_rung["score"]),
+            "agreed_issues": ",".join(sorted({str(a["issue"]) for a in res.agreements})),
+            "steps_run": int(res.steps_run),
+            "error": None,
+        }
+    except Exception as exc:  # noqa: BLE001 - one failing run must never stop the sweep
+        row = {
+            "seed": int(seed),
+            "outcome": None,
+            "escalated": None,
+            "escalation_step": math.nan,
+            "escalation_date": None,
+            "max_rung": None,
+            "max_rung_score": math.nan,
+            "agreed_issues": None,
+            "steps_run": int(getattr(model, "day", 0) or 0),
+            "error": f"{type(exc).__name__}: {exc}",
+        }
+    row["wall_time"] = time.perf_counter() - t0
+    return row
+
+
+def run_chunk(tasks: list[tuple[str, int, str, dict[str, Any], int, int | None]]) -> list[dict[str, Any]]:
+    """Run several runs in one worker task: ``(point_id, replication, scenario_path, overrides, seed, horizon)``."""
+    return [
+        {"point_id": pid, "replication": int(rep), **run_one(path, overrides, seed, horizon)}
+        for pid, rep, path, overrides, seed, horizon in tasks
+    ]
+
+
+def _ignore_sigint() -> None:
+    """Process-pool worker initializer: Ctrl-C is the parent's to handle (it flushes and cancels)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def _canonical(overrides: dict[str, Any]) -> str:
+    return json.dumps(overrides, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+_ABSENT = object()
+
+
+def _path_columns(exp: LoadedExperiment) -> tuple[dict[str, pa.DataType], list[dict[str, Any]]]:
+    """The type of each path column (float if every value is a number, else JSON text) and each point's values.
+
+    A point that does not set a path (the ``points`` sampler) has null there; a value of null (e.g. a venue
+    removed) is the JSON text ``null``.
+    """
+    types: dict[str, pa.DataType] = {}
+    for path in exp.paths:
+        values = [p.overrides.get(path, _ABSENT) for p in exp.points]
+        present = [v for v in values if v is not _ABSENT]
+        types[path] = pa.float64() if present and all(_is_number(v) for v in present) else pa.string()
+    statics = []
+    for p in exp.points:
+        static: dict[str, Any] = {"set": _canonical(p.overrides)}
+        for path, typ in types.items():
+            v = p.overrides.get(path, _ABSENT)
+            if v is _ABSENT:
+                static[path] = None
+            elif typ == pa.float64():
+                static[path] = float(v)
+            else:
+                static[path] = json.dumps(v, sort_keys=True, separators=(",", ":"), default=str)
+        statics.append(static)
+    return types, statics
+
+
+def run_schema(path_types: dict[str, pa.DataType]) -> pa.Schema:
+    """The Arrow schema of the per-run rows (every part file has exactly this schema)."""
+    return pa.schema(
+        [
+            ("point_id", pa.string()),
+            ("replication", pa.int64()),
+            ("seed", pa.int64()),
+            ("set", pa.string()),
+            *path_types.items(),
+            ("outcome", pa.string()),
+            ("escalated", pa.bool_()),
+            ("escalation_step", pa.float64()),
+            ("escalation_date", pa.string()),
+            ("max_rung", pa.string()),
+            ("max_rung_score", pa.float64()),
+            ("agreed_issues", pa.string()),
+            ("steps_run", pa.int64()),
+            ("wall_time", pa.float64()),
+            ("error", pa.string()),
+        ]
+    )
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+class _Plan:
+    """Which (point, replication) keys are done, queued or still to decide, and the queue of work.
+
+    ``codes[i][r]`` is MISSING, QUEUED, or the finished run's NO_ESCALATION / ESCALATION / ERROR;
+    ``target[i]`` is the number of replications point ``i`` is planned to have (fixed, or decided so far).
+    Memory: one byte per possible replication.
+    """
+
+    def __init__(self, exp: LoadedExperiment):
+        self.adaptive = exp.adaptive
+        n = len(exp.points)
+        if exp.fixed is not None:
+            cap, first = exp.fixed, exp.fixed
+        else:
+            assert exp.adaptive is not None
+            cap, first = exp.adaptive.max, min(exp.adaptive.min, exp.adaptive.max)
+        self.codes = [bytearray(cap) for _ in range(n)]
+        self.target = [first] * n
+        self.queued_upto = [0] * n
+        self.queue: deque[list[int]] = deque()  # [point index, next replication, stop]
+        self.done = 0  # finished keys below their point's target
+        self.in_flight = 0
+
+    @property
+    def planned(self) -> int:
+        return sum(self.target)
+
+    def record(self, i: int, r: int, code: int) -> bool:
+        """A finished run; False if the key is unknown or already finished (then it is ignored)."""
+        c = self.codes[i]
+        if r >= len(c) or c[r] in (NO_ESCALATION, ESCALATION, ERROR):
+            return False
+        if c[r] == QUEUED:
+            self.in_flight -= 1
+        c[r] = code
+        if r < self.target[i]:
+            self.done += 1
+        return True
+
+    def decide(self, i: int) -> None:
+        """Move point ``i``'s target over its complete prefixes, then queue what is missing below it.
+
+        Adaptive rule (docs/experiments.md): with replications ``0..n-1`` all finished, go on to
+        ``min(n + batch, max)`` while the Wilson 95% half-width over the runs without error is above
+        ``half_width`` and ``n < max``. A prefix in which every run raised stops the point.
+        """
+        c = self.codes[i]
+        ad = self.adaptive
+        if ad is not None:
+            n = self.target[i]
+            while n < ad.max:
+                prefix = c[:n]
+                if MISSING in prefix or QUEUED in prefix:
+                    break
+                ok = n - prefix.count(ERROR)
+                if ok == 0:
+                    break
+                low, high = wilson(prefix.count(ESCALATION), ok)
+                if (high - low) / 2 <= ad.half_width:
+                    break
+                new = min(n + ad.batch, ad.max)
+                self.done += sum(1 for x in c[n:new] if x in (NO_ESCALATION, ESCALATION, ERROR))
+                n = new
+            self.target[i] = n
+        n = self.target[i]
+        if n > self.queued_upto[i]:
+            self.queue.append([i, self.queued_upto[i], n])
+            self.queued_upto[i] = n
+
+    def take(self, size: int) -> list[tuple[int, int]]:
+        """Up to ``size`` keys to run next, marked QUEUED, in queue (and replication) order."""
+        out: list[tuple[int, int]] = []
+        while self.queue and len(out) < size:
+            item = self.queue[0]
+            i, r, stop = item
+            c = self.codes[i]
+            while r < stop and len(out) < size:
+                if c[r] == MISSING:
+                    c[r] = QUEUED
+                    out.append((i, r))
+                r += 1
+            if r >= stop:
+                self.queue.popleft()
+            else:
+                item[1] = r
+        self.in_flight += len(out)
+        return out
+
+    def release(self, keys: list[tuple[int, int]]) -> None:
+        """Keys of a chunk that will not finish (cancelled): back to MISSING."""
+        for i, r in keys:
+            if self.codes[i][r] == QUEUED:
+                self.codes[i][r] = MISSING
+                self.in_flight -= 1
+
+
+# --------------------------------------------------------------------------- part files
+
+
+class _PartWriter:
+    """Buffers rows; writes ``runs/part-N.parquet`` (N after the highest existing) atomically."""
+
+    def __init__(self, out: Path, schema: pa.Schema, part_rows: int, flush_seconds: float):
+        self.runs = out / "runs"
+        self.schema = schema
+        self.part_rows = max(1, part_rows)
+        self.flush_seconds = flush_seconds
+        existing = part_files(out)
+        self.next = int(existing[-1].name.split("-")[1].split(".")[0]) + 1 if existing else 1
+        self.buffer: list[dict[str, Any]] = []
+        self.since: float | None = None
+        self.rows_written = 0
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        if rows and self.since is None:
+            self.since = time.monotonic()
+        self.buffer.extend(rows)
+        while len(self.buffer) >= self.part_rows:
+            self._write(self.buffer[: self.part_rows])
+            del self.buffer[: self.part_rows]
+        if not self.buffer:
+            self.since = None
+
+    def tick(self) -> None:
+        if self.since is not None and time.monotonic() - self.since >= self.flush_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buffer:
+            self._write(self.buffer)
+        self.buffer = []
+        self.since = None
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        table = pa.Table.from_pylist(rows, schema=self.schema)
+        write_table_atomic(table, self.runs / f"part-{self.next:06d}.parquet")
+        self.next += 1
+        self.rows_written += len(rows)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class _Progress:
+    """A tqdm bar on a terminal; otherwise a line every PROGRESS_SECONDS or every 10%."""
+
+    def __init__(self, mode: str | None, done: int, total: int):
+        self.mode = mode
+        self.start = time.monotonic()
+        self.done0 = done
+        self.last_time = self.start
+        self.last_decile = self._decile(done, total)
+        self.last_done = done
+        self.bar = None
+        if mode == "bar":
+            from tqdm import tqdm
+
+            try:
+                width = os.get_terminal_size(sys.stderr.fileno()).columns
+            except (OSError, ValueError):
+                width = 0
+            size = {"dynamic_ncols": True} if width > 0 else {"ncols": 80}  # a pty may report 0 columns
+            self.bar = tqdm(total=total, initial=done, unit="run", file=sys.stderr, **size)
+
+    @staticmethod
+    def _decile(done: int, total: int) -> int:
+        return (10 * done) // total if total else 10
+
+    def update(self, done: int, total: int, force: bool = False) -> None:
+        if self.bar is not None:
+            if self.bar.total != total:
+                self.bar.total = total
+            self.bar.update(done - self.bar.n)
+            return
+        if self.mode != "lines":
+            return
+        now = time.monotonic()
+        decile = self._decile(done, total)
+        due = now - self.last_time >= PROGRESS_SECONDS or decile > self.last_decile
+        if (force and done != self.last_done) or (due and done != self.last_done):
+            self.last_time, self.last_decile, self.last_done = now, decile, done
+            rate = (done - self.done0) / max(now - self.start, 1e-9)
+            eta = f"{(total - done) / rate:.0f} s" if rate > 0 else "?"
+            print(f"sweep: {done}/{total} runs, {rate:.1f} runs/s, ETA {eta}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _progress_mode(progress: bool | None) -> str | None:
+    if progress is False:
+        return None
+    return "bar" if sys.stderr.isatty() else "lines"
+
+
+# --------------------------------------------------------------------------- executors
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    try:
+        ctx = multiprocessing.get_context("forkserver")
+    except ValueError:  # no forkserver on this platform (Windows)
+        return multiprocessing.get_context("spawn")
+    # Import the model once in the fork server; each worker then starts as a cheap fork of it.
+    ctx.set_forkserver_preload(["experiments.runner"])
+    return ctx
+
+
+def _connect(scheduler: str) -> Any:
+    """A Dask client of the cluster at ``scheduler`` (checked before the output folder is touched)."""
+    from distributed import Client
+
+    try:
+        return Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SchedulerError("--scheduler", [(scheduler, f"cannot connect to the Dask scheduler: {exc}")]) from None
+
+
+@contextlib.contextmanager
+def _quiet_dask_startup() -> Iterator[None]:
+    """While a LocalCluster starts: its worker processes inherit an ignored SIGINT (Ctrl-C is the sweep's to
+    handle, as with the process pool) and Dask logging at ERROR (a cancelled chunk is no news)."""
+    import logging
+
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    env_before = os.environ.get("DASK_LOGGING__DISTRIBUTED")
+    os.environ["DASK_LOGGING__DISTRIBUTED"] = "error"
+    try:
+        yield
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, before)
+        if env_before is None:
+            os.environ.pop("DASK_LOGGING__DISTRIBUTED", None)
+        else:
+            os.environ["DASK_LOGGING__DISTRIBUTED"] = env_before
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def _executor(scheduler: str | None, workers: int | None, client: Any = None) -> Iterator[tuple[Executor, int, str]]:
+    """(executor, number of parallel slots, description); a pool or LocalCluster started here is closed on exit.
+
+    ``client``: an already connected Dask client (``--scheduler ADDRESS``), left open for the caller to close.
+    """
+    if scheduler is None:
+        n = workers or os.cpu_count() or 1
+        ex = ProcessPoolExecutor(max_workers=n, mp_context=_mp_context(), initializer=_ignore_sigint)
+        try:
+            yield ex, n, f"{n} local worker process(es)"
+        except BaseException:
+            ex.shutdown(wait=False, cancel_futures=True)  # workers finish their current chunk, then exit
+            raise
+        ex.shutdown(wait=True)
+        return
+    import logging
+
+    level = logging.getLogger("distributed").level
+    with contextlib.ExitStack() as stack:
+        stack.callback(logging.getLogger("distributed").setLevel, level)
+        if scheduler == "local":
+            from distributed import Client, LocalCluster
+
+            n = workers or os.cpu_count() or 1
+            with _quiet_dask_startup():
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=n,
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=None,
+                    )
+                )
+            client = stack.enter_context(Client(cluster))
+            what = f"Dask LocalCluster, {n} worker process(es) on 127.0.0.1"
+        else:
+            assert client is not None
+            slots = sum(client.nthreads().values())
+            n = workers or slots or 1
+            what = f"Dask scheduler {scheduler} ({slots} worker thread(s))"
+        ex = client.get_executor(pure=False)
+        try:
+            yield ex, n, what
+        finally:
+            ex.shutdown(wait=False)
+
+
+# --------------------------------------------------------------------------- the output folder
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    import mesa
+    import numpy
+
+    try:
+        dipsim = version("dipsim")
+    except PackageNotFoundError:
+        dipsim = "unknown"
+    return {
+        "dipsim": dipsim,
+        "mesa": mesa.__version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "pyarrow": pa.__version__,
+    }
+
+
+def _write_json_atomic(data: dict[str, Any], path: Path) -> None:
+    tmp = path.with_name("." + path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _lock(out: Path) -> Callable[[], None]:
+    """An exclusive lock on ``out/.lock`` (released when the process ends, even by kill -9)."""
+    fh = open(out / ".lock", "a+")  # noqa: SIM115 - held for the whole sweep
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock
+        return fh.close
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise OutputFolderError(str(out), [("", "another sweep is writing to this folder")]) from None
+    return fh.close
+
+
+def _open_folder(exp: LoadedExperiment, out: Path) -> tuple[dict[str, Any], Callable[[], None]]:
+    """Create or reopen ``out``; refuse one that holds another experiment. Returns (manifest, unlock)."""
+    manifest_path = out / "manifest.json"
+    old: dict[str, Any] | None = None
+    if out.exists():
+        if not out.is_dir():
+            raise OutputFolderError(str(out), [("", "exists and is not a folder")])
+        if manifest_path.exists():
+            try:
+                old = json.loads(manifest_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise OutputFolderError(str(out), [("manifest.json", f"cannot be read: {exc}")]) from None
+            if old.get("experiment_sha256") != exp.sha256:
+                raise OutputFolderError(
+                    str(out),
+                    [
+                        (
+                            "manifest.json",
+                            f"this folder holds the runs of another experiment file "
+                            f"({old.get('experiment_file')}, sha256 {str(old.get('experiment_sha256'))[:12]}...), "
+                            f"not of {exp.path} (sha256 {exp.sha256[:12]}...): "
+                            "give another --out, or delete the folder to start again",
+                        )
+                    ],
+                )
+        elif any(p.name != ".lock" and not p.name.endswith(".tmp") for p in out.iterdir()):
+            raise OutputFolderError(
+                str(out), [("", "not empty and not a sweep folder (no manifest.json): give another --out")]
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    unlock = _lock(out)
+    try:
+        (out / "runs").mkdir(exist_ok=True)
+        for stale in (out / "runs").glob(".part-*.tmp"):  # a part being written when the sweep was killed
+            stale.unlink()
+        manifest = old or {
+            "experiment_id": exp.id,
+            "experiment_file": str(exp.path),
+            "experiment_sha256": exp.sha256,
+            "scenario": str(exp.scenario_path),
+            "seed": exp.seed,
+            "horizon": exp.horizon,
+            "replications": {"fixed": exp.fixed}
+            if exp.fixed is not None
+            else {"adaptive": vars(exp.adaptive) if exp.adaptive is not None else None},
+            "sampler": exp.sampler,
+            "paths": list(exp.paths),
+            "points": len(exp.points),
+            "issues": list(exp.scenario.issue_ids),
+            "salib_problem": exp.salib_problem,
+            "calc_second_order": getattr(exp, "calc_second_order", None),
+            "versions": _versions(),
+            "command": " ".join(sys.argv),
+            "start_time": _now(),
+            "end_time": None,
+            "status": "running",
+            "runs": 0,
+            "sessions": [],
+        }
+        manifest["status"] = "running"
+        manifest["end_time"] = None
+        manifest.setdefault("sessions", []).append(
+            {"start_time": _now(), "end_time": None, "command": " ".join(sys.argv), "versions": _versions()}
+        )
+        _write_json_atomic(manifest, manifest_path)
+        if old is not None and old.get("versions") != _versions():
+            print(
+                f"sweep: warning: {out} was started with other versions ({old.get('versions')}); "
+                "rows from both are mixed",
+                file=sys.stderr,
+            )
+        return manifest, unlock
+    except BaseException:
+        unlock()
+        raise
+
+
+def _write_static_files(exp: LoadedExperiment, out: Path, path_types: dict[str, pa.DataType], statics) -> None:
+    copy = out / "experiment.yaml"
+    if not copy.exists():
+        tmp = out / ".experiment.yaml.tmp"
+        shutil.copyfile(exp.path, tmp)
+        tmp.replace(copy)
+    if not (out / "points.parquet").exists():
+        fixed = [("point_id", pa.string()), ("name", pa.string()), ("set", pa.string())]
+        schema = pa.schema([*fixed, *path_types.items()])
+        rows = [{"point_id": p.point_id, "name": p.name, **s} for p, s in zip(exp.points, statics, strict=True)]
+        write_table_atomic(pa.Table.from_pylist(rows, schema=schema), out / "points.parquet")
+    x = getattr(exp, "salib_X", None)
+    ids = getattr(exp, "design_point_ids", None)
+    if x is not None and ids is not None and not (out / "design.parquet").exists():
+        # sobol/morris: the sample matrix row by row with the point each row ran as (rows may repeat a point)
+        cols = {"row": pa.array(range(len(ids)), pa.int64()), "point_id": pa.array(ids, pa.string())}
+        for j, name in enumerate(exp.salib_problem["names"]):
+            cols[name] = pa.array(x[:, j], pa.float64())
+        write_table_atomic(pa.table(cols), out / "design.parquet")
+
+
+def _read_done(out: Path, plan: _Plan, index: dict[str, int]) -> int:
+    """Mark the keys already in runs/ as finished; returns how many rows were read."""
+    seen = 0
+    import pyarrow.parquet as pq
+
+    for f in part_files(out):
+        t = pq.read_table(f, columns=["point_id", "replication", "escalated", "error"])
+        for pid, rep, esc, err in zip(*(t.column(c).to_pylist() for c in t.column_names), strict=True):
+            seen += 1
+            i = index.get(pid)
+            if i is None:
+                continue
+            code = ERROR if err is not None else ESCALATION if esc else NO_ESCALATION
+            plan.record(i, rep, code)
+    return seen
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+@dataclass(frozen=True)
+class SweepStats:
+    out: Path
+    points: int
+    planned: int  # runs the experiment has at the end (adaptive: as decided)
+    done_before: int  # runs found in the folder when the sweep started
+    done_now: int  # runs finished in this session
+    errors: int  # runs of this session that raised
+    seconds: float
+    workers: int
+
+
+def sweep(
+    exp: LoadedExperiment,
+    out: Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+    *,
+    part_rows: int = PART_ROWS,
+    flush_seconds: float | None = None,
+) -> SweepStats:
+    """Run every missing (point, replication) of ``exp`` into ``out``; see the module docstring.
+
+    ``workers``: local processes (default: every core); ``scheduler``: None (process pool), ``"local"``
+    (Dask LocalCluster on loopback) or a Dask scheduler address. ``progress``: False for silence, else a bar
+    on a terminal and lines otherwise. On KeyboardInterrupt the pending chunks are cancelled, the finished
+    rows written, the manifest updated, and the interrupt re-raised.
+    """
+    out = Path(out)
+    if flush_seconds is None:
+        flush_seconds = float(os.environ.get("DIPSIM_SWEEP_FLUSH_SECONDS", FLUSH_SECONDS))
+    t0 = time.perf_counter()
+    remote = _connect(scheduler) if scheduler not in (None, "local") else None
+    try:
+        return _sweep(exp, out, workers, scheduler, progress, part_rows, flush_seconds, remote, t0)
+    finally:
+        if remote is not None:
+            remote.close()
+
+
+def _sweep(
+    exp: LoadedExperiment,
+    out: Path,
+    workers: int | None,
+    scheduler: str | None,
+    progress: bool | None,
+    part_rows: int,
+    flush_seconds: float,
+    remote: Any,
+    t0: float,
+) -> SweepStats:
+    manifest, unlock = _open_folder(exp, out)
+    status = "failed"
+    writer: _PartWriter | None = None
+    plan = _Plan(exp)
+    done_before = 0
+    errors = 0
+    n_slots = workers or 0
+    try:
+        path_types, statics = _path_columns(exp)
+        _write_static_files(exp, out, path_types, statics)
+        index = {p.point_id: i for i, p in enumerate(exp.points)}
+        _read_done(out, plan, index)
+        for i in range(len(exp.points)):
+            plan.decide(i)
+        done_before = plan.done
+        writer = _PartWriter(out, run_schema(path_types), part_rows, flush_seconds)
+        mode = _progress_mode(progress)
+        if plan.queue and any(MISSING in c[: plan.target[i]] for i, c in enumerate(plan.codes)):
+            with _executor(scheduler, workers, remote) as (ex, n_slots, what):
+                if mode is not None:
+                    print(
+                        f"sweep: {exp.id}: {len(exp.points)} point(s), {plan.planned} run(s) planned, "
+                        f"{done_before} already done; {what}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                errors = _run(exp, plan, writer, statics, ex, n_slots, mode)
+        writer.flush()
+        summary = summarise(out)
+        write_table_atomic(pa.Table.from_pandas(summary, preserve_index=False), out / "summary.parquet")
+        tmp = out / ".summary.csv.tmp"
+        summary.to_csv(tmp, index=False)
+        tmp.replace(out / "summary.csv")
+        status = "complete"
+        if mode is not None:
+            print(
+                f"sweep: complete: {plan.done} run(s) of {len(exp.points)} point(s) in {out} "
+                f"({plan.done - done_before} run now, {errors} raised)",
+                file=sys.stderr,
+                flush=True,
+            )
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        try:
+            if writer is not None:
+                writer.flush()
+        finally:
+            now = _now()
+            manifest["status"] = status
+            manifest["runs"] = plan.done
+            manifest["end_time"] = now if status == "complete" else None
+            session = manifest["sessions"][-1]
+            session.update(
+                end_time=now,
+                status=status,
+                runs=plan.done - done_before,
+                workers=n_slots,
+                scheduler=scheduler or "processes",
+            )
+            _write_json_atomic(manifest, out / "manifest.json")
+            unlock()
+    return SweepStats(
+        out=out,
+        points=len(exp.points),
+        planned=plan.planned,
+        done_before=done_before,
+        done_now=plan.done - done_before,
+        errors=errors,
+        seconds=time.perf_counter() - t0,
+        workers=n_slots,
+    )
+
+
+def _run(
+    exp: LoadedExperiment,
+    plan: _Plan,
+    writer: _PartWriter,
+    statics: list[dict[str, Any]],
+    ex: Executor,
+    n_slots: int,
+    mode: str | None,
+) -> int:
+    """The scheduling loop; returns the number of runs that raised."""
+    from experiments.spec import run_seed
+
+    scenario_path = str(exp.scenario_path)
+    points = exp.points
+    index = {p.point_id: i for i, p in enumerate(points)}
+    max_in_flight = 2 * n_slots
+    in_flight: dict[Future, list[tuple[int, int]]] = {}
+    mean_wall: float | None = None
+    errors = 0
+    bar = _Progress(mode, plan.done, plan.planned)
+
+    def chunk_size() -> int:
+        base = 4 if mean_wall is None else int(CHUNK_SECONDS / max(mean_wall, 1e-5))
+        left = plan.planned - plan.done - plan.in_flight
+        return max(1, min(base, math.ceil(left / (2 * n_slots)), MAX_CHUNK))
+
+    def submit() -> None:
+        while len(in_flight) < max_in_flight:
+            keys = plan.take(chunk_size())
+            if not keys:
+                return
+            tasks = [
+                (
+                    points[i].point_id,
+                    r,
+                    scenario_path,
+                    points[i].overrides,
+                    run_seed(exp.seed, points[i].point_id, r),
+                    exp.horizon,
+                )
+                for i, r in keys
+            ]
+            in_flight[ex.submit(run_chunk, tasks)] = keys
+
+    def collect(fut: Future) -> None:
+        nonlocal mean_wall, errors
+        keys = in_flight.pop(fut)
+        try:
+            rows = fut.result()
+        except Exception as exc:
+            plan.release(keys)
+            what = f"{type(exc).__name__}: {exc}"
+            raise SweepFailed(f"a chunk of {len(keys)} run(s) failed in the executor: {what}") from exc
+        touched = set()
+        for row in rows:
+            i = index[row["point_id"]]
+            err = row["error"] is not None
+            errors += err
+            plan.record(i, row["replication"], ERROR if err else ESCALATION if row["escalated"] else NO_ESCALATION)
+            row.update(statics[i])
+            touched.add(i)
+        if rows:
+            w = sum(r["wall_time"] for r in rows) / len(rows)
+            mean_wall = w if mean_wall is None else 0.7 * mean_wall + 0.3 * w
+        writer.add(rows)
+        for i in sorted(touched):
+            plan.decide(i)
+
+    try:
+        submit()
+        while in_flight:
+            done, _ = wait(list(in_flight), timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in done:
+                collect(fut)
+            submit()
+            writer.tick()
+            bar.update(plan.done, plan.planned)
+        bar.update(plan.done, plan.planned, force=True)
+    except BaseException:
+        # Ctrl-C or an executor failure: keep what finished, cancel the rest (the caller flushes).
+        for fut in list(in_flight):
+            fut.cancel()
+        for fut in list(in_flight):
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                collect(fut)
+            else:
+                plan.release(in_flight.pop(fut))
+        raise
+    finally:
+        bar.close()
+    return errors

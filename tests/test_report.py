@@ -1,0 +1,406 @@
+"""``dipsim report`` and its Python API on synthetic sweep folders written to the contract of docs/experiments.md."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+from experiments.report import report, sensitivity_indices, summary_table, survival_curves
+from sim.cli import main
+
+HORIZON = 60
+TRUST = "trust.RUS.USA"
+RESOLVE = "actors.USA.traits.resolve"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def canonical(overrides: dict[str, Any]) -> str:
+    return json.dumps(overrides, sort_keys=True, separators=(",", ":"))
+
+
+def point_id(overrides: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(overrides).encode()).hexdigest()[:16]
+
+
+def run_seed(experiment_seed: int, pid: str, r: int) -> int:
+    s = np.random.SeedSequence(entropy=experiment_seed, spawn_key=(int(pid, 16), r)).generate_state(2, np.uint32)
+    return int(s[0]) | (int(s[1]) & 0x7FFFFFFF) << 32
+
+
+def write_sweep(
+    out: Path,
+    values: list[dict[str, Any]],
+    p_of: Callable[[dict[str, Any]], float],
+    reps: int = 40,
+    names: list[str] | None = None,
+    salib: dict[str, Any] | None = None,
+    design_rows: list[int] | None = None,
+    error_every: int = 0,
+    shuffle_points: bool = False,
+    layout: str = "runner",
+    seed: int = 7,
+    part_rows: int = 700,
+) -> Path:
+    """A sweep output folder: manifest, points, runs in several parts, summary. Runs are Bernoulli(p_of(point)).
+
+    SALib designs (``salib``: sampler, problem, calc_second_order, num_levels) are stored as the runner does
+    (``layout="runner"``: manifest sampler/salib_problem, design.parquet, levels in experiment.yaml) or as a
+    ``salib`` dict in the manifest with points.parquet ``design_row`` (``layout="design_row"``).
+    """
+    paths = sorted({k for v in values for k in v}) if names else list(values[0])
+    points: dict[str, dict[str, Any]] = {}
+    for k, v in enumerate(values):
+        pid = point_id(v)
+        row = points.setdefault(pid, {"point_id": pid, "set": canonical(v), **{p: v.get(p) for p in paths}})
+        if names:
+            row["name"] = names[k]
+        if design_rows is not None and layout == "design_row":
+            row.setdefault("design_row", []).append(design_rows[k])
+    rows = []
+    n = 0
+    for pid, pt in points.items():
+        values_here = {p: pt[p] for p in paths}
+        p = p_of(values_here)
+        for r in range(reps):
+            s = run_seed(seed, pid, r)
+            rng = np.random.default_rng(s)
+            base = {"point_id": pid, "replication": r, "seed": s, "set": pt["set"], **values_here}
+            n += 1
+            if error_every and n % error_every == 0:
+                rows.append(
+                    {
+                        **base,
+                        "outcome": None,
+                        "escalated": None,
+                        "escalation_step": np.nan,
+                        "escalation_date": None,
+                        "max_rung": None,
+                        "max_rung_score": np.nan,
+                        "agreed_issues": None,
+                        "steps_run": 0,
+                        "wall_time": 0.001,
+                        "error": "ValueError: boom",
+                    }
+                )
+                continue
+            escalated = bool(rng.random() < p)
+            step = int(rng.integers(0, HORIZON)) if escalated else None
+            agreed = not escalated and rng.random() < 0.3
+            steps_run = step + 1 if escalated else (int(rng.integers(5, HORIZON)) if agreed else HORIZON)
+            rows.append(
+                {
+                    **base,
+                    "outcome": "escalation" if escalated else "agreement" if agreed else "stalemate",
+                    "escalated": escalated,
+                    "escalation_step": float(step) if escalated else np.nan,
+                    "escalation_date": f"2022-01-{1 + step % 28:02d}" if escalated else None,
+                    "max_rung": "war" if escalated else "threat",
+                    "max_rung_score": 1.0 if escalated else 0.4,
+                    "agreed_issues": "arms,nato" if agreed else "",
+                    "steps_run": steps_run,
+                    "wall_time": 0.01,
+                    "error": None,
+                }
+            )
+    runs = pd.DataFrame(rows)
+    runs["escalated"] = runs["escalated"].astype("boolean")
+    (out / "runs").mkdir(parents=True)
+    for k, start in enumerate(range(0, len(runs), part_rows)):
+        runs.iloc[start : start + part_rows].to_parquet(out / "runs" / f"part-{k:05d}.parquet", index=False)
+    (out / "runs" / "part-99999.parquet.tmp").write_bytes(b"half-written")  # must be ignored
+
+    pts = pd.DataFrame(list(points.values()))
+    # design_row: an int per point; a list of ints for every point when some design rows repeat (one Parquet type).
+    if "design_row" in pts.columns and all(len(r) == 1 for r in pts["design_row"]):
+        pts["design_row"] = [r[0] for r in pts["design_row"]]
+    if shuffle_points:
+        pts = pts.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    pts.to_parquet(out / "points.parquet", index=False)
+
+    # What the runner would write as summary.parquet (not read by the report; compared in a test).
+    ok = runs["error"].isna()
+    g = runs.assign(ok=ok, esc=runs["escalated"].fillna(False) & ok).groupby("point_id")
+    summ = pd.DataFrame({"runs": g.size(), "errors": g.size() - g["ok"].sum(), "escalations": g["esc"].sum()})
+    nn = summ["runs"] - summ["errors"]
+    summ["p_escalation"] = summ["escalations"] / nn
+    summ["ci_low"], summ["ci_high"] = proportion_confint(summ["escalations"], nn, method="wilson")
+    summ.reset_index().to_parquet(out / "summary.parquet", index=False)
+
+    manifest: dict[str, Any] = {"experiment_file": "synthetic.yaml", "experiment_sha256": "0" * 64, "paths": paths}
+    if salib and layout == "runner":
+        manifest.update(
+            sampler=salib["sampler"], salib_problem=salib["problem"], calc_second_order=salib.get("calc_second_order")
+        )
+        design = pd.DataFrame({"row": design_rows, "point_id": [point_id(v) for v in values]})
+        for name in salib["problem"]["names"]:
+            design[name] = [v[name] for v in values]
+        design.to_parquet(out / "design.parquet", index=False)
+        levels = f"\n  levels: {salib['num_levels']}" if "num_levels" in salib else ""
+        (out / "experiment.yaml").write_text(f"id: synthetic\ndesign:\n  sampler: {salib['sampler']}{levels}\n")
+    elif salib:
+        manifest["salib"] = salib
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return out
+
+
+def grid_values() -> list[dict[str, Any]]:
+    return [{TRUST: t, RESOLVE: r} for t in (0.1, 0.3, 0.5, 0.9) for r in (0.4, 0.8)]
+
+
+def grid_p(v: dict[str, Any]) -> float:
+    return 0.8 * (1 - v[TRUST]) * v[RESOLVE]
+
+
+def assert_png(path: Path) -> None:
+    assert path.is_file(), path
+    data = path.read_bytes()
+    assert len(data) > 1000 and data.startswith(PNG_MAGIC), path
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def test_summary_agrees_with_a_recount_of_the_runs(tmp_path: Path) -> None:
+    out = write_sweep(tmp_path / "sweep", grid_values(), grid_p, reps=50, error_every=17)
+    table = summary_table(out)
+    assert len(table) == 8 and {TRUST, RESOLVE} <= set(table.columns)
+
+    runs = pd.concat(pd.read_parquet(p) for p in sorted((out / "runs").glob("part-*.parquet")))
+    for _, row in table.iterrows():
+        mine = runs[runs["point_id"] == row["point_id"]]
+        good = mine[mine["error"].isna()]
+        k, n = int(good["escalated"].sum()), len(good)
+        low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+        assert (row["runs"], row["errors"], row["escalations"]) == (len(mine), len(mine) - n, k)
+        assert row["p_escalation"] == pytest.approx(k / n)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
+        steps = good.loc[good["escalated"].astype(bool), "escalation_step"]
+        assert row["mean_escalation_step"] == pytest.approx(steps.mean(), nan_ok=True)
+        assert row["agreed__nato"] == pytest.approx((good["agreed_issues"] == "arms,nato").mean())
+    assert table["errors"].sum() > 0
+
+    written = pd.read_parquet(out / "summary.parquet").set_index("point_id").loc[table["point_id"]]
+    for col in ("runs", "errors", "escalations", "p_escalation", "ci_low", "ci_high"):
+        assert table[col].to_numpy() == pytest.approx(written[col].to_numpy())
+
+
+def test_summary_agrees_with_the_runners_summarise(tmp_path: Path) -> None:
+    results = pytest.importorskip("experiments.results")
+    out = write_sweep(tmp_path / "sweep", grid_values(), grid_p, reps=30, error_every=13)
+    mine = summary_table(out)
+    theirs = results.summarise(out).set_index("point_id").loc[mine["point_id"]]
+    for col in ("runs", "errors", "escalations", "p_escalation", "ci_low", "ci_high", "mean_escalation_step"):
+        assert mine[col].to_numpy() == pytest.approx(theirs[col].to_numpy(), nan_ok=True), col
+
+
+def test_built_in_reader_agrees_with_the_runners_loaders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import experiments.report as rep
+
+    out = write_sweep(tmp_path / "sweep", grid_values(), grid_p, reps=20, error_every=11)
+    with_loaders = summary_table(out)
+    monkeypatch.setattr(rep, "_runner_loader", lambda name: None)
+    pd.testing.assert_frame_equal(summary_table(out), with_loaders)
+    assert report(out, plots=False).summary.equals(with_loaders)
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def test_two_parameter_grid_writes_heatmap_line_plot_and_survival(tmp_path: Path) -> None:
+    out = write_sweep(tmp_path / "sweep", grid_values(), grid_p, reps=30)
+    res = report(out)
+    names = {p.name for p in res.plots}
+    assert names == {"heatmap.png", f"p_escalation_vs_{TRUST}.png", "survival.png"}  # resolve has 2 values only
+    for p in res.plots:
+        assert p.parent == out / "plots"
+        assert_png(p)
+    assert "p_escalation [Wilson 95%]" in res.text and TRUST in res.text
+    assert res.indices is None
+
+
+def test_one_parameter_sweep_and_no_plots(tmp_path: Path) -> None:
+    values = [{TRUST: t} for t in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    out = write_sweep(tmp_path / "sweep", values, lambda v: 1 - v[TRUST], reps=20)
+    assert report(out, plots=False).plots == [] and not (out / "plots").exists()
+    names = {p.name for p in report(out).plots}
+    assert names == {f"p_escalation_vs_{TRUST}.png", "survival.png"}
+
+
+def test_counterfactual_points_bar_chart_and_survival_of_the_top_eight(tmp_path: Path) -> None:
+    values = [{}] + [{TRUST: 0.1 * k} for k in range(1, 10)] + [{RESOLVE: 0.9}]
+    names = ["baseline"] + [f"trust_{k}" for k in range(1, 10)] + ["resolute"]
+    out = write_sweep(tmp_path / "sweep", values, lambda v: 0.5 if v[TRUST] is None else v[TRUST], names=names, reps=20)
+    res = report(out)
+    assert {"p_escalation_by_point.png", "survival.png"} <= {p.name for p in res.plots}
+    assert list(res.summary["name"]) == names
+    assert set(res.survival["name"]) == set(names)
+    for p in res.plots:
+        assert_png(p)
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+@pytest.mark.parametrize("layout", ["runner", "design_row"])
+def test_sobol_indices_rank_the_parameter_that_matters(tmp_path: Path, layout: str) -> None:
+    from SALib.sample import sobol
+
+    problem = {"num_vars": 2, "names": [TRUST, RESOLVE], "bounds": [[0.0, 1.0], [0.0, 1.0]]}
+    X = sobol.sample(problem, 64, calc_second_order=False, seed=11)
+    values = [{TRUST: float(a), RESOLVE: float(b)} for a, b in X]
+    salib = {"sampler": "sobol", "problem": problem, "calc_second_order": False}
+    out = write_sweep(
+        tmp_path / "sweep",
+        values,
+        lambda v: 0.05 + 0.9 * v[TRUST],
+        reps=30,
+        salib=salib,
+        design_rows=list(range(len(X))),
+        shuffle_points=True,  # the design order comes from the design rows, not the order of points.parquet
+        layout=layout,
+    )
+    idx = sensitivity_indices(out).set_index("parameter")
+    assert list(idx.columns) == ["S1", "S1_conf", "ST", "ST_conf"]
+    assert idx.loc[TRUST, "S1"] > 0.7 and idx.loc[TRUST, "ST"] > 0.7
+    assert idx.loc[RESOLVE, "ST"] < 0.15 and abs(idx.loc[RESOLVE, "S1"]) < 0.15
+    assert (idx[["S1_conf", "ST_conf"]] > 0).all().all()
+    # Exactly SALib on each design row's probability, in design order (bootstrap seed 1).
+    from SALib.analyze import sobol as sobol_analyze
+
+    y = summary_table(out).set_index("point_id")["p_escalation"].loc[[point_id(v) for v in values]].to_numpy()
+    direct = sobol_analyze.analyze(dict(problem), y, calc_second_order=False, seed=1)
+    for col in idx.columns:
+        assert idx[col].to_numpy() == pytest.approx(np.asarray(direct[col])), col
+
+    res = report(out)
+    assert "sensitivity_sobol.png" in {p.name for p in res.plots}
+    assert "S1_conf" in res.text and "ST_conf" in res.text
+    assert_png(out / "plots" / "sensitivity_sobol.png")
+
+
+@pytest.mark.parametrize("layout", ["runner", "design_row"])
+def test_morris_indices_with_repeated_design_rows(tmp_path: Path, layout: str) -> None:
+    from SALib.sample import morris
+
+    problem = {"num_vars": 2, "names": [TRUST, RESOLVE], "bounds": [[0.0, 1.0], [0.0, 1.0]]}
+    X = morris.sample(problem, 10, num_levels=6, seed=5)
+    values = [{TRUST: float(a), RESOLVE: float(b)} for a, b in X]
+    assert len({canonical(v) for v in values}) < len(values)  # trajectories share points: run once, rows as a list
+    salib = {"sampler": "morris", "problem": problem, "num_levels": 6}  # runner layout: levels in experiment.yaml
+    out = write_sweep(
+        tmp_path / "sweep",
+        values,
+        lambda v: 0.1 + 0.8 * v[TRUST],
+        reps=40,
+        salib=salib,
+        design_rows=list(range(30)),
+        layout=layout,
+    )
+    idx = sensitivity_indices(out).set_index("parameter")
+    assert list(idx.columns) == ["mu", "mu_star", "sigma", "mu_star_conf"]
+    assert idx.loc[TRUST, "mu_star"] > 3 * idx.loc[RESOLVE, "mu_star"]
+    from SALib.analyze import morris as morris_analyze
+
+    y = summary_table(out).set_index("point_id")["p_escalation"].loc[[point_id(v) for v in values]].to_numpy()
+    direct = morris_analyze.analyze(dict(problem), X, y, num_levels=6, seed=1)
+    for col in idx.columns:
+        assert idx[col].to_numpy() == pytest.approx(np.asarray(direct[col])), col
+    report(out)
+    assert_png(out / "plots" / "sensitivity_morris.png")
+
+
+def test_incomplete_sobol_design_reports_without_indices(tmp_path: Path) -> None:
+    from SALib.sample import sobol
+
+    problem = {"num_vars": 2, "names": [TRUST, RESOLVE], "bounds": [[0.0, 1.0], [0.0, 1.0]]}
+    X = sobol.sample(problem, 8, calc_second_order=False, seed=11)
+    values = [{TRUST: float(a), RESOLVE: float(b)} for a, b in X]
+    salib = {"sampler": "sobol", "problem": problem, "calc_second_order": False}
+    out = write_sweep(tmp_path / "s", values, lambda v: v[TRUST], reps=5, salib=salib, design_rows=list(range(len(X))))
+    pts = pd.read_parquet(out / "points.parquet")
+    first = pd.read_parquet(out / "runs" / "part-00000.parquet")
+    (out / "runs" / "part-00000.parquet").unlink()
+    first[first["point_id"] != pts["point_id"][0]].to_parquet(out / "runs" / "part-00000.parquet")
+    res = report(out, plots=False)
+    assert res.indices is None and any("no successful run yet" in n for n in res.notes)
+
+
+# --------------------------------------------------------------------------- survival
+
+
+def test_km_curves_start_at_one_do_not_increase_and_end_at_one_minus_p(tmp_path: Path) -> None:
+    out = write_sweep(tmp_path / "sweep", grid_values(), grid_p, reps=40, error_every=23)
+    curves = survival_curves(out)
+    table = summary_table(out).set_index("point_id")
+    assert set(curves["point_id"]) == set(table.index)
+    for pid, c in curves.groupby("point_id"):
+        s = c["survival"].to_numpy()
+        assert c["step"].iloc[0] == 0 and s[0] == 1.0
+        assert (np.diff(c["step"].to_numpy()) > 0).all() and (np.diff(s) <= 1e-12).all()
+        ok = c["survival"] > 0
+        assert (c.loc[ok, "ci_low"] <= c.loc[ok, "survival"] + 1e-12).all()
+        assert (c.loc[ok, "ci_high"] >= c.loc[ok, "survival"] - 1e-12).all()
+        assert c["step"].iloc[-1] == HORIZON
+        assert 1 - s[-1] == pytest.approx(table.loc[pid, "p_escalation"])  # censoring at the horizon
+
+
+def test_km_without_escalations_stays_at_one(tmp_path: Path) -> None:
+    out = write_sweep(tmp_path / "sweep", grid_values(), lambda v: 0.0, reps=10)
+    curves = survival_curves(out)
+    assert (curves["survival"] == 1.0).all() and (curves[["ci_low", "ci_high"]] == 1.0).all().all()
+    res = report(out)
+    assert_png(out / "plots" / "survival.png")
+    assert (res.summary["p_escalation"] == 0).all() and (res.summary["ci_low"] == 0).all()
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = write_sweep(tmp_path / "sweep", grid_values(), grid_p, reps=10)
+    assert main(["report", str(out), "--no-plots"]) == 0
+    text = capsys.readouterr().out
+    assert "p_escalation [Wilson 95%]" in text and RESOLVE in text
+    assert not (out / "plots").exists()
+
+
+def _bad_folders(tmp_path: Path) -> dict[str, Path]:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    no_runs = tmp_path / "no_runs"
+    no_runs.mkdir()
+    (no_runs / "manifest.json").write_text("{}")
+    empty_runs = tmp_path / "empty_runs"
+    (empty_runs / "runs").mkdir(parents=True)
+    (empty_runs / "manifest.json").write_text("{}")
+    bad_json = tmp_path / "bad_json"
+    (bad_json / "runs").mkdir(parents=True)
+    (bad_json / "manifest.json").write_text("{not json")
+    damaged = write_sweep(tmp_path / "damaged", grid_values(), grid_p, reps=3)
+    (damaged / "runs" / "part-00000.parquet").write_bytes(b"PAR1 not really")
+    a_file = tmp_path / "a_file.txt"
+    a_file.write_text("x")
+    return {
+        "missing": tmp_path / "nowhere",
+        "empty": empty,
+        "no_runs": no_runs,
+        "empty_runs": empty_runs,
+        "bad_json": bad_json,
+        "damaged": damaged,
+        "file": a_file,
+    }
+
+
+def test_bad_folders_exit_2_naming_the_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for label, path in _bad_folders(tmp_path).items():
+        assert main(["report", str(path)]) == 2, label
+        err = capsys.readouterr().err
+        assert err.startswith(str(path)) and "Traceback" not in err, (label, err)

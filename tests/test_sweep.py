@@ -1,0 +1,424 @@
+"""``dipsim sweep``: identical rows whatever the backend, resuming after kill -9, run errors recorded,
+adaptive stopping, summary against a recount, single-run reruns, and the Wilson interval.
+
+The experiments are small: the Fearon validation case (about 2 ms a run) and a few full runs of the bundled
+2022 scenario (about 0.1 s a run) where a sweep must last long enough to be interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from scipy.stats import binomtest
+from statsmodels.stats.proportion import proportion_confint
+
+from experiments.results import load_manifest, load_points, load_runs, load_summary, part_files, wilson
+from experiments.runner import sweep
+from experiments.spec import load_experiment, run_seed
+from sim.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+FEARON = REPO / "configs" / "validation" / "fearon_p060.yaml"
+SCENARIO_2022 = REPO / "configs" / "european_security_2022.yaml"
+KEY = ["point_id", "replication"]
+
+FEARON_GRID = f"""
+id: fearon_grid
+scenario: {FEARON}
+seed: 11
+horizon: 3
+replications: {{fixed: 30}}
+design:
+  sampler: grid
+  grid:
+    actors.A.capability: [0.3, 0.9]
+    actors.B.conflict_cost.high: [0.12, 0.3]
+"""
+
+# Full 2022 runs: long enough (about 4 s on 2 workers) to be interrupted part-way.
+SLOW_2022 = f"""
+id: slow_2022
+scenario: {SCENARIO_2022}
+seed: 5
+replications: {{fixed: 40}}
+design:
+  sampler: grid
+  grid:
+    trust.RUS.USA: [0.1, 0.6]
+"""
+
+ADAPTIVE = f"""
+id: fearon_adaptive
+scenario: {FEARON}
+seed: 3
+replications:
+  adaptive: {{half_width: 0.1, min: 20, batch: 10, max: 60}}
+design:
+  sampler: points
+  points:
+    - name: base
+      set: {{}}
+    - name: cheap_war_rare
+      set: {{actors.B.conflict_cost.high: 0.12}}
+    - name: never
+      set: {{actors.B.conflict_cost.low: 0.5, actors.B.conflict_cost.high: 0.8}}
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def rows(out: Path) -> pd.DataFrame:
+    return load_runs(out).drop(columns="wall_time")
+
+
+def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def expected_keys(exp) -> set[tuple[str, int]]:
+    return {(p.point_id, r) for p in exp.points for r in range(exp.fixed)}
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory) -> tuple[Path, Path]:
+    """The Fearon grid swept once on 2 local worker processes: (experiment file, output folder)."""
+    folder = tmp_path_factory.mktemp("grid")
+    path = write(folder, "fearon_grid.yaml", FEARON_GRID)
+    out = folder / "out"
+    sweep(load_experiment(path), out, workers=2, progress=False)
+    return path, out
+
+
+# --------------------------------------------------------------------------- backends
+
+
+def test_rows_identical_for_one_worker_two_workers_and_dask(grid, tmp_path):
+    path, out2 = grid
+    exp = load_experiment(path)
+    sweep(exp, tmp_path / "w1", workers=1, progress=False)
+    sweep(exp, tmp_path / "dask", workers=2, scheduler="local", progress=False)
+    two = rows(out2)
+    assert set(zip(two.point_id, two.replication, strict=True)) == expected_keys(exp)
+    assert not two.duplicated(KEY).any()
+    assert two["escalated"].any() and not two["escalated"].all()  # the comparison is not trivial
+    assert two["error"].isna().all()
+    pd.testing.assert_frame_equal(rows(tmp_path / "w1"), two)
+    pd.testing.assert_frame_equal(rows(tmp_path / "dask"), two)
+    for p in exp.points:  # seeds as the contract derives them
+        got = two[two.point_id == p.point_id].set_index("replication")["seed"]
+        assert all(got[r] == run_seed(exp.seed, p.point_id, r) for r in range(exp.fixed))
+
+
+def test_output_folder_layout(grid):
+    path, out = grid
+    exp = load_experiment(path)
+    assert (out / "experiment.yaml").read_bytes() == path.read_bytes()
+    m = load_manifest(out)
+    assert m["experiment_sha256"] == exp.sha256 and m["status"] == "complete"
+    assert m["start_time"] and m["end_time"] and m["command"]
+    assert {"dipsim", "mesa", "python"} <= set(m["versions"])
+    points = load_points(out)
+    assert list(points.point_id) == [p.point_id for p in exp.points]
+    assert list(points.columns) == ["point_id", "name", "set", *exp.paths]
+    assert part_files(out) and not list((out / "runs").glob(".*.tmp"))
+
+
+# --------------------------------------------------------------------------- summary and reruns
+
+
+def test_summary_matches_a_recount_from_the_runs(grid):
+    _, out = grid
+    runs = load_runs(out)
+    summary = load_summary(out).set_index("point_id")
+    csv = pd.read_csv(out / "summary.csv").set_index("point_id")
+    assert len(summary) == runs.point_id.nunique() == 4
+    for pid, g in runs.groupby("point_id"):
+        s = summary.loc[pid]
+        ok = g[g.error.isna()]
+        k = int(ok.escalated.sum())
+        assert (s.runs, s.errors, s.escalations) == (len(g), len(g) - len(ok), k)
+        assert s.p_escalation == pytest.approx(k / len(ok))
+        ci = binomtest(k, len(ok)).proportion_ci(confidence_level=0.95, method="wilson")
+        assert (s.ci_low, s.ci_high) == pytest.approx((ci.low, ci.high), abs=1e-9)
+        steps = ok[ok.escalated].escalation_step
+        assert (
+            s.mean_escalation_step == pytest.approx(steps.mean()) if len(steps) else math.isnan(s.mean_escalation_step)
+        )
+        agreed = ok.agreed_issues.str.split(",").apply(lambda xs: "x" in xs).mean()
+        assert s["agreed__x"] == pytest.approx(agreed)
+        assert csv.loc[pid, "p_escalation"] == pytest.approx(s.p_escalation)
+        assert csv.loc[pid, "ci_high"] == pytest.approx(s.ci_high)
+
+
+def test_random_rows_rerun_alone_give_the_same_outcome(grid):
+    path, out = grid
+    exp = load_experiment(path)
+    runs = load_runs(out)
+    for i in random.Random(20260101).sample(range(len(runs)), 3):
+        row = runs.iloc[i]
+        sets = [f"--set={k}={json.dumps(v)}" for k, v in json.loads(row["set"]).items()]
+        args = ["run", str(exp.scenario_path), *sets, "--seed", str(row["seed"]), "--steps", str(exp.horizon)]
+        done = cli(*args, "--json")
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)
+        assert result["seed"] == row["seed"]
+        assert result["outcome"] == row["outcome"]
+        assert result["escalated"] == row["escalated"]
+        assert result["steps_run"] == row["steps_run"]
+        assert result["max_rung"]["id"] == row["max_rung"]
+        assert ",".join(sorted({a["issue"] for a in result["agreements"]})) == row["agreed_issues"]
+
+
+# --------------------------------------------------------------------------- resume
+
+
+def _wait_for_part(proc: subprocess.Popen, out: Path, timeout: float = 60.0) -> None:
+    t0 = time.monotonic()
+    while not part_files(out):
+        assert proc.poll() is None, f"the sweep ended before writing a part: {proc.communicate()}"
+        assert time.monotonic() - t0 < timeout, "no part file written"
+        time.sleep(0.05)
+
+
+def test_sweep_killed_with_sigkill_resumes_to_exactly_the_expected_runs(tmp_path):
+    path = write(tmp_path, "slow.yaml", SLOW_2022)
+    exp = load_experiment(path)
+    out = tmp_path / "killed"
+    env = {"DIPSIM_SWEEP_FLUSH_SECONDS": "0.2"}
+    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--out", str(out), "--workers", "2"]
+    proc = subprocess.Popen(
+        cmd, start_new_session=True, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_for_part(proc, out)
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole tree: the sweep, the fork server and the workers
+    finally:
+        proc.wait()
+    partial = load_runs(out)
+    assert 0 < len(partial) < len(expected_keys(exp)), "the kill should land part-way"
+    assert load_manifest(out)["status"] == "running"  # killed: nobody updated it
+
+    done = cli("sweep", str(path), "--out", str(out), "--workers", "2", env=env)
+    assert done.returncode == 0, done.stderr
+    resumed = rows(out)
+    assert set(zip(resumed.point_id, resumed.replication, strict=True)) == expected_keys(exp)
+    assert not resumed.duplicated(KEY).any()
+    assert len(resumed) == len(expected_keys(exp))
+    m = load_manifest(out)
+    assert m["status"] == "complete" and len(m["sessions"]) == 2 and m["sessions"][1]["runs"] < len(resumed)
+
+    sweep(exp, tmp_path / "whole", workers=2, progress=False)
+    pd.testing.assert_frame_equal(resumed, rows(tmp_path / "whole"))
+
+    # Once more: nothing left to run, nothing written twice.
+    parts = part_files(out)
+    again = cli("sweep", str(path), "--out", str(out), "--workers", "2")
+    assert again.returncode == 0, again.stderr
+    assert part_files(out) == parts
+    pd.testing.assert_frame_equal(rows(out), resumed)
+
+
+def test_ctrl_c_exits_130_keeps_finished_runs_and_says_how_to_resume(tmp_path):
+    path = write(tmp_path, "slow.yaml", SLOW_2022)
+    out = tmp_path / "interrupted"
+    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--out", str(out), "--workers", "2"]
+    proc = subprocess.Popen(
+        cmd,
+        start_new_session=True,
+        env={**os.environ, "DIPSIM_SWEEP_FLUSH_SECONDS": "0.2"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for_part(proc, out)
+        os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C on a terminal: the whole process group
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "resume" in err and "Traceback" not in err
+    assert load_manifest(out)["status"] == "interrupted"
+    runs = load_runs(out)
+    assert len(runs) > 0 and not runs.duplicated(KEY).any()
+
+
+def test_a_folder_of_another_experiment_is_refused(grid, tmp_path):
+    path, out = grid
+    other = write(tmp_path, "other.yaml", FEARON_GRID.replace("seed: 11", "seed: 12"))
+    before = sorted(p.name for p in out.rglob("*"))
+    done = cli("sweep", str(other), "--out", str(out))
+    assert done.returncode == 2
+    assert "manifest.json" in done.stderr and "another experiment" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(p.name for p in out.rglob("*")) == before
+
+
+def test_a_bad_experiment_exits_2_and_writes_nothing(tmp_path, capsys):
+    bad = write(tmp_path, "bad.yaml", FEARON_GRID.replace("actors.A.capability", "actors.A.no_such_field"))
+    out = tmp_path / "out"
+    assert main(["sweep", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "no_such_field" in err
+    assert not out.exists()
+
+
+def test_a_folder_that_is_not_a_sweep_is_refused(tmp_path, capsys):
+    path = write(tmp_path, "e.yaml", FEARON_GRID)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["sweep", str(path), "--out", str(out)]) == 2
+    assert "not a sweep folder" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_sim_does_not_import_experiments():
+    code = "import sys, sim.cli, sim.model; print(sorted(m for m in sys.modules if m.startswith('experiments')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_default_output_folder_is_runs_slash_id(tmp_path):
+    path = write(tmp_path, "e.yaml", FEARON_GRID.replace("fixed: 30", "fixed: 2"))
+    done = cli("sweep", str(path), "--workers", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(load_runs(tmp_path / "runs" / "fearon_grid")) == 8
+
+
+# --------------------------------------------------------------------------- run errors
+
+
+INJECT = """
+import os
+
+_seed = os.environ.get("DIPSIM_TEST_FAIL_SEED")
+if _seed:
+    import sim.model
+
+    _run = sim.model.DiplomacyModel.run
+
+    def run(self, max_steps=None):
+        if self.seed == int(_seed):
+            raise RuntimeError("injected failure")
+        return _run(self, max_steps)
+
+    sim.model.DiplomacyModel.run = run
+"""
+
+
+def test_a_run_that_raises_is_recorded_and_the_sweep_completes(tmp_path):
+    path = write(tmp_path, "e.yaml", FEARON_GRID.replace("fixed: 30", "fixed: 10"))
+    exp = load_experiment(path)
+    victim = exp.points[2]
+    seed = run_seed(exp.seed, victim.point_id, 4)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    write(hook, "sitecustomize.py", INJECT)  # patches the model in every process the sweep starts
+    env = {"PYTHONPATH": os.pathsep.join([str(hook), str(REPO)]), "DIPSIM_TEST_FAIL_SEED": str(seed)}
+    out = tmp_path / "out"
+    done = cli("sweep", str(path), "--out", str(out), "--workers", "2", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "1 run(s) raised" in done.stderr
+    runs = load_runs(out)
+    assert set(zip(runs.point_id, runs.replication, strict=True)) == expected_keys(exp)
+    bad = runs[runs.error.notna()]
+    assert len(bad) == 1
+    row = bad.iloc[0]
+    assert (row.point_id, row.replication, row.seed) == (victim.point_id, 4, seed)
+    assert row.error == "RuntimeError: injected failure"
+    assert pd.isna(row.outcome) and pd.isna(row.escalated)
+    good = runs[runs.error.isna()]
+    assert good.outcome.notna().all() and len(good) == len(runs) - 1
+    s = load_summary(out).set_index("point_id").loc[victim.point_id]
+    assert (s.runs, s.errors) == (10, 1)
+    ok = runs[(runs.point_id == victim.point_id) & runs.error.isna()]
+    assert s.p_escalation == pytest.approx(ok.escalated.mean())
+
+
+# --------------------------------------------------------------------------- adaptive replications
+
+
+def test_adaptive_sweep_stops_when_the_interval_is_narrow_enough(tmp_path):
+    path = write(tmp_path, "adaptive.yaml", ADAPTIVE)
+    exp = load_experiment(path)
+    ad = exp.adaptive
+    sweep(exp, tmp_path / "a1", workers=1, progress=False)
+    sweep(exp, tmp_path / "a2", workers=2, progress=False)
+    runs = rows(tmp_path / "a2")
+    pd.testing.assert_frame_equal(rows(tmp_path / "a1"), runs)  # decided in replication order
+
+    def half_width(esc: pd.Series) -> float:
+        ci = binomtest(int(esc.sum()), len(esc)).proportion_ci(confidence_level=0.95, method="wilson")
+        return (ci.high - ci.low) / 2
+
+    ns = {}
+    for p in exp.points:
+        esc = runs[runs.point_id == p.point_id].set_index("replication").escalated.astype(bool)
+        n = len(esc)
+        assert list(esc.index) == list(range(n))  # a complete prefix, nothing beyond it
+        # Recompute the rule in replication order: go on while wide and below max.
+        expect = ad.min
+        while expect < ad.max and half_width(esc.loc[: expect - 1]) > ad.half_width:
+            expect = min(expect + ad.batch, ad.max)
+        assert n == expect
+        ns[p.name] = n
+    assert ns["never"] == ad.min  # no escalation: narrow at once
+    assert ns["base"] == ad.max  # p near 0.3: still too wide at the cap
+    assert ad.min < ns["cheap_war_rare"] <= ad.max
+    m = load_summary(tmp_path / "a2").set_index("name")
+    assert m.loc["never", "runs"] == ad.min and m.loc["never", "ci_high"] - m.loc["never", "ci_low"] <= 0.2
+
+
+# --------------------------------------------------------------------------- Wilson interval
+
+# Newcombe (1998), Statistics in Medicine 17:857-872, Table I, method 3 (Wilson score, no continuity correction).
+NEWCOMBE = [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)]
+
+
+@pytest.mark.parametrize(("k", "n", "low", "high"), NEWCOMBE)
+def test_wilson_interval_on_known_counts(k, n, low, high):
+    got = wilson(k, n)
+    assert got == pytest.approx((low, high), abs=6e-5)
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    assert got == pytest.approx((ci.low, ci.high), abs=1e-12)
+    assert got == pytest.approx(proportion_confint(k, n, alpha=0.05, method="wilson"), abs=1e-15)
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 1), (1, 1), (5, 10), (10, 10), (3, 400), (200, 400), (999, 1000)])
+def test_wilson_interval_matches_scipy_and_the_formula(k, n):
+    got = wilson(k, n)
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    assert got == pytest.approx((ci.low, ci.high), abs=1e-12)
+    z = 1.959963984540054
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    assert got == pytest.approx((centre - half, centre + half), abs=1e-12)
+
+
+def test_wilson_interval_of_no_runs_is_undefined():
+    assert all(math.isnan(x) for x in wilson(0, 0))
