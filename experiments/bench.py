@@ -96,11 +96,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--actors", type=int_in_range(1), default=200, help="actors of the synthetic scenario (default 200)")
     p.add_argument("--issues", type=int_in_range(1), default=20, help="issues of the synthetic scenario (default 20)")
+    p.add_argument("--sweep", action="store_true", help="sweep throughput and memory instead (experiments.bench_sweep)")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args, rest = _parser().parse_known_args(argv)
+    if args.sweep:
+        from experiments import bench_sweep
+
+        return bench_sweep.main(rest)
+    if rest:
+        _parser().error(f"unrecognized arguments: {' '.join(rest)}")
 
     print(f"dipsim bench: aims are a 2022 run <= {AIM_RUN_MS:g} ms and a 200-actor step <= {AIM_STEP_MS:g} ms")
 
