@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import hashlib
 import json
 import math
 import multiprocessing
@@ -57,6 +58,7 @@ from experiments.results import (
     wilson,
     write_table_atomic,
 )
+from experiments.spec import canonical
 from sim.model import DiplomacyModel
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -102,16 +104,13 @@ class SweepFailed(RuntimeError):
 # --------------------------------------------------------------------------- one run (in a worker)
 
 
-def _overrides_key(overrides: dict[str, Any]) -> str:
-    # The pairs in their order (overrides are applied in order: removing list items by index depends on it),
-    # each value as canonical JSON.
-    return json.dumps(list(overrides.items()), sort_keys=True, separators=(",", ":"), default=str)
-
-
 @functools.lru_cache(maxsize=64)
 def _scenario(path: str, overrides_key: str) -> Scenario:
-    """The base scenario at ``path`` with the overrides applied and validated, cached per worker process."""
-    return load_scenario(path, dict(json.loads(overrides_key)))
+    """The base scenario at ``path`` with the overrides applied and validated, cached per worker process.
+
+    ``overrides_key`` is the canonical JSON of the overrides (their order does not matter to
+    ``apply_overrides``)."""
+    return load_scenario(path, json.loads(overrides_key))
 
 
 def run_one(scenario_path: str, overrides: dict[str, Any], seed: int, horizon: int | None) -> dict[str, Any]:
@@ -125,7 +124,7 @@ def run_one(scenario_path: str, overrides: dict[str, Any], seed: int, horizon: i
     t0 = time.perf_counter()
     model: DiplomacyModel | None = None
     try:
-        scenario = _scenario(str(scenario_path), _overrides_key(overrides))
+        scenario = _scenario(str(scenario_path), canonical(overrides))
         model = DiplomacyModel(scenario, rng=int(seed))
         res = model.run(horizon)
         esc = res.escalation
@@ -174,10 +173,6 @@ def _ignore_sigint() -> None:
 # --------------------------------------------------------------------------- columns
 
 
-def _canonical(overrides: dict[str, Any]) -> str:
-    return json.dumps(overrides, sort_keys=True, separators=(",", ":"), default=str)
-
-
 def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
@@ -198,7 +193,7 @@ def _path_columns(exp: LoadedExperiment) -> tuple[dict[str, pa.DataType], list[d
         types[path] = pa.float64() if present and all(_is_number(v) for v in present) else pa.string()
     statics = []
     for p in exp.points:
-        static: dict[str, Any] = {"set": _canonical(p.overrides)}
+        static: dict[str, Any] = {"set": canonical(p.overrides)}
         for path, typ in types.items():
             v = p.overrides.get(path, _ABSENT)
             if v is _ABSENT:
@@ -448,8 +443,18 @@ def _mp_context() -> multiprocessing.context.BaseContext:
 
 def _connect(scheduler: str) -> Any:
     """A Dask client of the cluster at ``scheduler`` (checked before the output folder is touched)."""
+    import socket
+    from urllib.parse import urlsplit
+
     from distributed import Client
 
+    # A refused or unroutable address fails at once, not after the client's own timeout.
+    where = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    if where.hostname and where.port:
+        try:
+            socket.create_connection((where.hostname, where.port), timeout=3).close()
+        except OSError as exc:
+            raise SchedulerError("--scheduler", [(scheduler, f"cannot reach the Dask scheduler: {exc}")]) from None
     try:
         return Client(scheduler, timeout="10s")
     except (OSError, TimeoutError, ValueError) as exc:
@@ -574,6 +579,41 @@ def _lock(out: Path) -> Callable[[], None]:
     return fh.close
 
 
+def _fingerprint(exp: LoadedExperiment) -> str:
+    """What every run of a folder depends on besides its point and replication: scenario, seed, horizon."""
+    blob = json.dumps(
+        {
+            "scenario_sha256": hashlib.sha256(exp.scenario_path.read_bytes()).hexdigest(),
+            "seed": exp.seed,
+            "horizon": exp.horizon,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _describe(exp: LoadedExperiment) -> dict[str, Any]:
+    """The manifest's description of the experiment."""
+    return {
+        "experiment_id": exp.id,
+        "experiment_file": str(exp.path),
+        "experiment_sha256": exp.sha256,
+        "runs_fingerprint": _fingerprint(exp),
+        "scenario": str(exp.scenario_path),
+        "seed": exp.seed,
+        "horizon": exp.horizon,
+        "replications": {"fixed": exp.fixed}
+        if exp.fixed is not None
+        else {"adaptive": vars(exp.adaptive) if exp.adaptive is not None else None},
+        "sampler": exp.sampler,
+        "paths": list(exp.paths),
+        "points": len(exp.points),
+        "issues": list(exp.scenario.issue_ids),
+        "salib_problem": exp.salib_problem,
+        "calc_second_order": exp.calc_second_order,
+    }
+
+
 def _open_folder(exp: LoadedExperiment, out: Path) -> tuple[dict[str, Any], Callable[[], None]]:
     """Create or reopen ``out``; refuse one that holds another experiment. Returns (manifest, unlock)."""
     manifest_path = out / "manifest.json"
@@ -586,7 +626,14 @@ def _open_folder(exp: LoadedExperiment, out: Path) -> tuple[dict[str, Any], Call
                 old = json.loads(manifest_path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise OutputFolderError(str(out), [("manifest.json", f"cannot be read: {exc}")]) from None
-            if old.get("experiment_sha256") != exp.sha256:
+            if old.get("experiment_sha256") != exp.sha256 and old.get("runs_fingerprint") == _fingerprint(exp):
+                # The same scenario, seed and horizon: every run already done is still valid (a run depends
+                # only on them, its point and its replication), so new points or replications are added.
+                print(
+                    f"sweep: {exp.path} changed since {out} was started; keeping the runs already done", file=sys.stderr
+                )
+                old.update(_describe(exp))
+            elif old.get("experiment_sha256") != exp.sha256:
                 raise OutputFolderError(
                     str(out),
                     [
@@ -610,21 +657,7 @@ def _open_folder(exp: LoadedExperiment, out: Path) -> tuple[dict[str, Any], Call
         for stale in (out / "runs").glob(".part-*.tmp"):  # a part being written when the sweep was killed
             stale.unlink()
         manifest = old or {
-            "experiment_id": exp.id,
-            "experiment_file": str(exp.path),
-            "experiment_sha256": exp.sha256,
-            "scenario": str(exp.scenario_path),
-            "seed": exp.seed,
-            "horizon": exp.horizon,
-            "replications": {"fixed": exp.fixed}
-            if exp.fixed is not None
-            else {"adaptive": vars(exp.adaptive) if exp.adaptive is not None else None},
-            "sampler": exp.sampler,
-            "paths": list(exp.paths),
-            "points": len(exp.points),
-            "issues": list(exp.scenario.issue_ids),
-            "salib_problem": exp.salib_problem,
-            "calc_second_order": getattr(exp, "calc_second_order", None),
+            **_describe(exp),
             "versions": _versions(),
             "command": " ".join(sys.argv),
             "start_time": _now(),

@@ -588,23 +588,29 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any], file: str) -
     A path is dotted: mapping keys, and list items by their ``id`` (``venues.geneva.date``)
     or index. Setting a list item to null removes it (``venues.geneva=null``). A path must
     exist, with two exceptions whose keys are known: ``parameters.NAME`` for any model
-    parameter and ``trust.FROM.TO`` for two actors.
+    parameter and ``trust.FROM.TO`` for two actors. Ids and indices refer to the file as
+    written and removals happen last, so the result does not depend on the order of the paths.
     """
     raw = copy.deepcopy(raw)
     errors: list[tuple[str, str]] = []
     actor_ids = {a.get("id") for a in raw.get("actors", []) if isinstance(a, dict)}
-    for path, value in overrides.items():
-        parts = path.split(".")
+    removals: list[tuple[list[Any], Any]] = []
+    for path in sorted(overrides):
         try:
-            _set_path(raw, parts, value, actor_ids)
+            _set_path(raw, path.split("."), overrides[path], actor_ids, removals)
         except KeyError as exc:
             errors.append((path, f"unknown --set path: {exc.args[0]}"))
     if errors:
         raise ScenarioError(file, errors)
+    for container, item in removals:
+        if any(x is item for x in container):
+            container[:] = [x for x in container if x is not item]
     return raw
 
 
-def _set_path(raw: dict[str, Any], parts: list[str], value: Any, actor_ids: set[Any]) -> None:
+def _set_path(
+    raw: dict[str, Any], parts: list[str], value: Any, actor_ids: set[Any], removals: list[tuple[list[Any], Any]]
+) -> None:
     node: Any = raw
     for depth, key in enumerate(parts):
         last = depth == len(parts) - 1
@@ -617,7 +623,7 @@ def _set_path(raw: dict[str, Any], parts: list[str], value: Any, actor_ids: set[
                 raise KeyError(f"no item {key!r} at {here}")
             if last:
                 if value is None:
-                    del node[idx]
+                    removals.append((node, node[idx]))
                 else:
                     node[idx] = value
                 return
