@@ -65,7 +65,7 @@ def time_batch_run(path: Path, processes: int) -> float:
     t0 = time.perf_counter()
     mesa.batch_run(
         DiplomacyModel,
-        parameters={"config": [str(exp.scenario_path)]},
+        parameters={"config": [exp.scenario]},  # the validated scenario, as the sweep's workers cache it
         number_processes=processes,
         rng=seeds,
         max_steps=exp.scenario.calendar.n_steps,
@@ -76,19 +76,32 @@ def time_batch_run(path: Path, processes: int) -> float:
 
 
 _MEMORY = """
-import json, resource, sys
+import json, resource, sys, threading, time
 from pathlib import Path
+import psutil
 from experiments.runner import sweep
 from experiments.spec import load_experiment
+me = psutil.Process()
+peak = {"workers": 0}
+done = threading.Event()
+def watch():  # workers are grandchildren (forkserver): poll every descendant's resident memory
+    while not done.is_set():
+        for child in me.children(recursive=True):
+            try:
+                peak["workers"] = max(peak["workers"], child.memory_info().rss)
+            except psutil.Error:
+                pass
+        time.sleep(0.2)
+threading.Thread(target=watch, daemon=True).start()
 sweep(load_experiment(sys.argv[1]), Path(sys.argv[2]), workers=2, progress=False)
-me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"self_kib": me, "children_kib": kids}))
+done.set()
+me_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"self_kib": me_kib, "worker_kib": peak["workers"] // 1024}))
 """
 
 
 def peak_memory(path: Path, out: Path) -> dict[str, int]:
-    """Peak RSS (KiB) of a fresh process sweeping ``path`` with 2 workers, and of its largest child."""
+    """Peak RSS (KiB) of a fresh process sweeping ``path`` with 2 workers, and of its largest worker."""
     proc = subprocess.run(
         [sys.executable, "-c", _MEMORY, str(path), str(out)], capture_output=True, text=True, check=True
     )
@@ -123,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             mem = peak_memory(_experiment(folder, runs, args.memory_horizon), folder / f"mem{runs}")
             print(
                 f"peak memory, {runs:>6,} runs of {args.memory_horizon} steps: sweeping process "
-                f"{mem['self_kib'] / 1024:.0f} MiB, largest worker {mem['children_kib'] / 1024:.0f} MiB",
+                f"{mem['self_kib'] / 1024:.0f} MiB, largest worker {mem['worker_kib'] / 1024:.0f} MiB",
                 flush=True,
             )
     return 0

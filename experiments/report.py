@@ -624,7 +624,8 @@ def plot_probability(sw: Sweep, table: pd.DataFrame, plots: Path) -> list[Path]:
         else:
             ok = table["p_escalation"].notna()
             x, p = table.loc[ok, path], table.loc[ok, "p_escalation"]
-            err = np.vstack([p - table.loc[ok, "ci_low"], table.loc[ok, "ci_high"] - p])
+            # Wilson bounds can sit a rounding error inside p at 0 or 1: clip so the bars are never negative.
+            err = np.clip(np.vstack([p - table.loc[ok, "ci_low"], table.loc[ok, "ci_high"] - p]), 0.0, None)
             ax.errorbar(x, p, yerr=err, fmt="o", markersize=3, alpha=0.6, elinewidth=0.8, color="C0")
             title = f"P(escalation) at each point against {path} (bars: Wilson 95%)"
         ax.set_title(title, fontsize="medium")

@@ -74,28 +74,23 @@ class Design(_Strict):
     levels: Annotated[int, Field(ge=2, le=100)] = 4
     calc_second_order: bool = False
 
-    @model_validator(mode="after")
-    def _fields(self) -> Design:
-        need = {"grid": "grid", "points": "points", "lhs": "ranges", "sobol": "ranges", "morris": "ranges"}[
-            self.sampler
-        ]
-        if getattr(self, need) is None:
-            raise ValueError(f"sampler {self.sampler!r} needs {need!r}")
-        if need == "ranges":
-            if self.samples is None:
-                raise ValueError(f"sampler {self.sampler!r} needs 'samples'")
-            if not self.ranges:
-                raise ValueError("ranges must name at least one path")
-            for path, (lo, hi) in self.ranges.items():
-                if not lo < hi:
-                    raise ValueError(f"empty range for {path}: [{lo}, {hi}]")
-        if self.grid is not None and not self.grid:
-            raise ValueError("grid must name at least one path")
+    def errors(self) -> list[tuple[str, str]]:
+        """Every problem with the fields the sampler needs or does not use, as (field path, problem)."""
+        need = {"grid": ["grid"], "points": ["points"]}.get(self.sampler, ["ranges", "samples"])
+        out = [(f"design.{f}", f"sampler {self.sampler!r} needs it") for f in need if getattr(self, f) is None]
+        unused = {"grid", "points", "ranges", "samples"} - set(need)
+        out += [(f"design.{f}", f"not used by sampler {self.sampler!r}") for f in sorted(unused) if getattr(self, f)]
+        for path, (lo, hi) in (self.ranges or {}).items():
+            if not lo < hi:
+                out.append((f"design.ranges.{path}", f"empty range [{lo}, {hi}]"))
+        if self.ranges == {} or self.grid == {}:
+            out.append((f"design.{need[0]}", "names no path"))
         if self.points is not None:
             names = [p.name for p in self.points]
-            if len(set(names)) != len(names):
-                raise ValueError("point names must be unique")
-        return self
+            out += [(f"design.points.{n}", "name used twice") for n in sorted({n for n in names if names.count(n) > 1})]
+        if self.sampler == "sobol" and self.samples and self.samples & (self.samples - 1):
+            out.append(("design.samples", f"{self.samples}: Sobol sampling needs a power of 2"))
+        return out
 
 
 class ExperimentSpec(_Strict):
@@ -211,6 +206,8 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
             loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith(("function-", "tagged")))
             errors.append((loc, e["msg"].removeprefix("Value error, ")))
         raise ScenarioError(file, errors) from None
+    if spec.design.errors():
+        raise ScenarioError(file, spec.design.errors())
     scenario_path = (path.parent / spec.scenario).resolve()
     if not scenario_path.exists() and (BUNDLED_CONFIGS / spec.scenario).exists():
         scenario_path = (BUNDLED_CONFIGS / spec.scenario).resolve()

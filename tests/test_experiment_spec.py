@@ -94,9 +94,14 @@ BAD = [
     (
         "empty range",
         {"design": {"sampler": "sobol", "ranges": {"parameters.noise": [0.2, 0.2]}, "samples": 4}},
-        "design",
+        "design.ranges.parameters.noise",
     ),
     ("wrong sampler", {"design": {"sampler": "monte_carlo", "grid": {"parameters.noise": [0.1]}}}, "design.sampler"),
+    (
+        "a field the sampler does not use",
+        {"design": {"sampler": "grid", "grid": {"parameters.noise": [0.1]}, "samples": 8}},
+        "design.samples",
+    ),
     ("negative replications", {"replications": {"fixed": -5}}, "replications.fixed"),
     ("unknown base scenario", {"scenario": "no_such_scenario.yaml"}, "scenario"),
 ]

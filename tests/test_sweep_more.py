@@ -113,3 +113,23 @@ def test_unreachable_scheduler_fails_fast_and_writes_nothing(tmp_path: Path, cap
     )
     assert code == 2 and time.perf_counter() - t0 < 8
     assert "cannot reach the Dask scheduler" in capsys.readouterr().err and not out.exists()
+
+
+def test_report_when_every_run_escalates(tmp_path: Path) -> None:
+    """Probabilities of exactly 1, whose Wilson upper bound is a rounding error below 1, still plot."""
+    always = f"""
+id: always
+scenario: {DEFAULT_SCENARIO}
+seed: 2
+replications: {{fixed: 20}}
+set: {{actors.USA.threats.0: null, actors.NATO.threats.0: null, actors.EU.threats.0: null}}
+design:
+  sampler: lhs
+  samples: 3
+  ranges: {{trust.RUS.USA: [0.1, 0.2]}}
+"""
+    out = tmp_path / "always"
+    sweep(load_experiment(write(tmp_path, "a.yaml", always)), out, workers=1, progress=False)
+    assert load_runs(out)["escalated"].all()
+    assert main(["report", str(out)]) == 0
+    assert (out / "plots" / "p_escalation_vs_trust.RUS.USA.png").stat().st_size > 0
