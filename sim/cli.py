@@ -2,7 +2,7 @@
 
 ``dipsim run [CONFIG] [--seed N] [--steps N] [--set PATH=VALUE ...] [--json]``
 ``dipsim validate CONFIG [--set PATH=VALUE ...]``
-``dipsim schema [--out FILE]``
+``dipsim schema [--experiment] [--out FILE]``
 ``dipsim bench [--repeat N]``
 ``dipsim sweep EXPERIMENT [--out DIR] [--workers N] [--scheduler ADDRESS|local]``
 ``dipsim report DIR [--no-plots] [--rows N]``
@@ -58,8 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=set_help)
     val.set_defaults(func=_cmd_validate)
 
-    sch = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    sch = sub.add_parser("schema", help="print the JSON Schema of scenario (or experiment) files")
     sch.add_argument("--out", metavar="FILE", help="write the schema to FILE instead of stdout")
+    sch.add_argument("--experiment", action="store_true", help="the schema of experiment files instead")
     sch.set_defaults(func=_cmd_schema)
 
     rep = sub.add_parser("report", help="print the summary of a sweep's output folder and write its plots")
@@ -140,13 +141,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def schema_text() -> str:
-    """The JSON Schema of scenario files, as written to ``configs/scenario.schema.json``."""
-    return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def schema_text(experiment: bool = False) -> str:
+    """The JSON Schema of scenario files (``configs/scenario.schema.json``) or of experiment files
+    (``configs/experiments/experiment.schema.json``)."""
+    if experiment:
+        from experiments.spec import ExperimentSpec  # lazily: sim never imports experiments at module level
+
+        schema = ExperimentSpec.model_json_schema()
+    else:
+        schema = json_schema()
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    text = schema_text()
+    text = schema_text(args.experiment)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
     else:

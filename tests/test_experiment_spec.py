@@ -120,3 +120,12 @@ def test_bad_experiment_file(
     err = capsys.readouterr().err
     assert code == 2 and str(path) in err and field in err and "Traceback" not in err
     assert not out.exists()  # nothing a later resume could mistake for results
+
+
+def test_experiment_schema_file_is_up_to_date() -> None:
+    from sim.cli import schema_text
+
+    path = Path(__file__).resolve().parent.parent / "configs" / "experiments" / "experiment.schema.json"
+    assert path.read_text(encoding="utf-8") == schema_text(experiment=True), (
+        "run: dipsim schema --experiment --out configs/experiments/experiment.schema.json"
+    )
