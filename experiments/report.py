@@ -1,10 +1,12 @@
 """``dipsim report DIR``: tables and plots from the output folder of ``dipsim sweep``.
 
-The folder follows docs/experiments.md. Everything here is computed from the per-run rows (``runs/``), so a
-report of an interrupted sweep, or of one whose ``summary.parquet`` is stale, is still right:
+The folder follows docs/experiments.md and is read with ``experiments.results`` (which does not import the
+model). Everything here is computed from the per-run rows (``runs/``), so a report of an interrupted sweep,
+or of one whose ``summary.parquet`` is stale, is still right:
 
-- ``summary_table(out)``: one row per point: its varied values, runs, errors, escalations, ``p_escalation``
-  with its Wilson 95% interval (statsmodels), the mean escalation step and the share of runs agreeing each issue.
+- ``summary_table(out)``: ``experiments.results.summarise`` (one row per point, recounted from ``runs/``) with
+  the point's name (when points are named), its varied values, runs, errors, escalations, ``p_escalation``
+  with its Wilson 95% interval, the mean escalation step and the share of runs agreeing each issue.
   ``runs`` counts every row, ``errors`` the rows that raised; the probability is over ``runs - errors``.
 - ``sensitivity_indices(out)``: Sobol (S1, ST and their confidence) or Morris (mu, mu*, sigma, mu* confidence)
   indices computed with SALib from each design row's escalation probability, or None when the sampler gives none.
@@ -12,35 +14,25 @@ report of an interrupted sweep, or of one whose ``summary.parquet`` is stale, is
   ``SurvfuncRight``), long form: point_id, name, label, step, survival, ci_low, ci_high, at_risk, events.
 - ``report(out, plots=True)``: all of the above, the printed text, and PNG plots in ``DIR/plots/``.
 
-SALib designs (sobol, morris) are recovered from the folder, in this order of preference:
-
-1. the runner's layout: ``manifest.json`` has ``"sampler": "sobol" | "morris"``, ``"salib_problem"`` (SALib's
-   problem dict) and ``"calc_second_order"``, and ``design.parquet`` holds the sample matrix X row by row:
-   ``row`` (int), ``point_id`` (the point the row ran as; rows may repeat a point) and one float column per
-   ``salib_problem["names"]``;
-2. otherwise ``manifest.json`` ``"salib": {"sampler", "problem", "calc_second_order", "num_levels",
-   "point_ids"?, "seed"?}`` with the row -> point map in ``salib.point_ids`` or in points.parquet's
-   ``design_row`` column (an int, or a list of ints when several design rows give the same point), and X the
-   points' values of ``problem["names"]`` in design-row order.
-
-Y is each design row's escalation probability. Morris needs the number of levels: ``num_levels`` from the
-manifest, else ``design.levels`` of the copied ``experiment.yaml``, else SALib's default 4. SALib's bootstrap
-seed is ``salib.seed`` or 1 (SALib's sobol ignores 0), so a report is reproducible.
+SALib designs (sobol, morris) are read as the runner writes them: ``manifest.json`` has ``"sampler": "sobol" |
+"morris"``, ``"salib_problem"`` (SALib's problem dict) and ``"calc_second_order"``, and ``design.parquet`` holds
+the sample matrix X row by row: ``row`` (int), ``point_id`` (the point the row ran as; rows may repeat a point)
+and one float column per ``salib_problem["names"]``. Y is each design row's escalation probability. Morris needs
+the number of levels: ``design.levels`` of the copied ``experiment.yaml``, else SALib's default 4. SALib's
+bootstrap seed is the manifest's ``seed`` or 1 (SALib's sobol ignores 0), so a report is reproducible.
 
 Time to escalation: a run that escalates during step ``k`` (``escalation_step``, counted from 0) escalates after
-``k + 1`` steps. A run that did not escalate is censored at the horizon (the largest ``steps_run`` of the sweep):
-one that ended early in an agreement can no longer escalate, so cutting it off at its own ``steps_run`` would
-treat agreements as lost to follow-up and overstate the risk. With this choice ``1 - S(horizon)`` equals the
-point's ``p_escalation``. ``censoring="steps_run"`` gives the other convention.
+``k + 1`` steps. A run that did not escalate is censored at the horizon (the manifest's ``horizon``; without one,
+the largest ``steps_run`` of the sweep): one that ended early in an agreement can no longer escalate, so cutting
+it off at its own ``steps_run`` would treat agreements as lost to follow-up and overstate the risk. With this
+choice ``1 - S(horizon)`` equals the point's ``p_escalation``. ``censoring="steps_run"`` gives the other convention.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,29 +40,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.results import AGREED_PREFIX, load_manifest, load_points, load_runs, summarise, wilson
 from sim.scenario import ScenarioError
 
-#: Columns of a run row that are not parameter paths (docs/experiments.md).
-RUN_COLUMNS = (
-    "point_id",
-    "replication",
-    "seed",
-    "set",
-    "outcome",
-    "escalated",
-    "escalation_step",
-    "escalation_date",
-    "max_rung",
-    "max_rung_score",
-    "agreed_issues",
-    "steps_run",
-    "wall_time",
-    "error",
-)
 #: Columns of points.parquet that are not parameter paths.
-POINT_COLUMNS = ("point_id", "name", "set", "design_row")
-#: Columns the report needs in the run rows.
-REQUIRED_RUN_COLUMNS = ("point_id", "replication", "escalated", "escalation_step", "steps_run", "error")
+POINT_COLUMNS = ("point_id", "name", "set")
+#: Run columns the report reads (a subset keeps memory down on large sweeps).
+READ_RUN_COLUMNS = ("point_id", "replication", "escalated", "escalation_step", "steps_run", "error", "agreed_issues")
+#: The columns of ``summary_table`` after the point's id, name and paths (then one ``agreed__<issue>`` per issue).
+SUMMARY_COLUMNS = ("runs", "errors", "escalations", "p_escalation", "ci_low", "ci_high", "mean_escalation_step")
 MAX_SURVIVAL_CURVES = 8
 Z95 = 1.959963984540054
 
@@ -93,68 +71,16 @@ class Sweep:
     @property
     def sampler(self) -> str | None:
         """grid | points | lhs | sobol | morris, as the manifest says (None if it does not)."""
-        s = self.manifest.get("sampler") or (self.manifest.get("salib") or {}).get("sampler")
+        s = self.manifest.get("sampler")
         return s if isinstance(s, str) else None
 
 
-def _runner_loader(name: str) -> Callable[[Path], pd.DataFrame] | None:
-    """The runner's loader ``name`` (experiments.runner or experiments.results), if there is one."""
-    import importlib
-
-    for module in ("experiments.runner", "experiments.results"):
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            return fn
-    return None
-
-
-#: Run columns the report reads (a subset keeps memory down on large sweeps).
-READ_RUN_COLUMNS = ("point_id", "replication", "escalated", "escalation_step", "steps_run", "error", "agreed_issues")
-
-
-def _read_runs(out: Path) -> pd.DataFrame:
-    """The run rows in ``runs/part-*.parquet`` (complete parts only; temporary names are skipped)."""
-    loader = _runner_loader("load_runs")
-    if loader is not None:
-        try:
-            return loader(out, columns=list(READ_RUN_COLUMNS))
-        except (TypeError, KeyError, ValueError):
-            return loader(out)  # a loader without ``columns``, or a column missing: the report says which
-    parts = sorted(p for p in (out / "runs").glob("part-*.parquet") if ".tmp" not in p.name)
-    frames = []
-    for part in parts:
-        try:
-            frames.append(pd.read_parquet(part))
-        except Exception as exc:  # pyarrow raises several types for a damaged file
-            raise ScenarioError(str(out), [(f"runs/{part.name}", f"unreadable Parquet file: {exc}")]) from None
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(RUN_COLUMNS))
-
-
-def _read_points(out: Path) -> pd.DataFrame | None:
-    path = out / "points.parquet"
-    if not path.exists():
-        return None
-    loader = _runner_loader("load_points")
+def _read_parquet(out: Path, name: str, read: Any) -> pd.DataFrame:
+    """``read(out)`` for the Parquet file ``name``; a damaged file is a ScenarioError naming it."""
     try:
-        return loader(out) if loader is not None else pd.read_parquet(path)
-    except Exception as exc:
-        raise ScenarioError(str(out), [("points.parquet", f"unreadable Parquet file: {exc}")]) from None
-
-
-def _read_design(out: Path) -> pd.DataFrame | None:
-    """``design.parquet`` (sobol/morris: row, point_id, one column per SALib name), if the runner wrote one."""
-    path = out / "design.parquet"
-    if not path.exists():
-        return None
-    try:
-        return pd.read_parquet(path)
-    except Exception as exc:
-        raise ScenarioError(str(out), [("design.parquet", f"unreadable Parquet file: {exc}")]) from None
+        return read(out)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise ScenarioError(str(out), [(name, f"unreadable Parquet file: {exc}")]) from None
 
 
 def read_sweep(out: str | Path) -> Sweep:
@@ -166,58 +92,37 @@ def read_sweep(out: str | Path) -> Sweep:
         raise ScenarioError(file, [("", "no such folder")])
     if not out.is_dir():
         raise ScenarioError(file, [("", f"not a folder ({not_sweep})")])
-    mpath = out / "manifest.json"
-    if not mpath.is_file():
+    if not (out / "manifest.json").is_file():
         raise ScenarioError(file, [("manifest.json", f"missing: {not_sweep}")])
     try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        manifest = load_manifest(out)
     except (OSError, ValueError) as exc:
         raise ScenarioError(file, [("manifest.json", f"unreadable: {exc}")]) from None
     if not isinstance(manifest, dict):
         raise ScenarioError(file, [("manifest.json", "not a JSON object")])
     if not (out / "runs").is_dir():
         raise ScenarioError(file, [("runs", f"missing: {not_sweep}")])
-    try:
-        runs = _read_runs(out)
-        points = _read_points(out)
-        design = _read_design(out)
-    except ScenarioError:
-        raise
-    except Exception as exc:  # a runner loader failing on a damaged folder
-        raise ScenarioError(file, [("runs", f"cannot be read: {exc}")]) from None
+    runs = _read_parquet(out, "runs", lambda o: load_runs(o, columns=list(READ_RUN_COLUMNS)))
     if runs.empty:
         raise ScenarioError(file, [("runs", "no run rows yet (runs/part-*.parquet)")])
-    missing = [c for c in REQUIRED_RUN_COLUMNS if c not in runs.columns]
-    if missing:
-        raise ScenarioError(file, [("runs", f"missing columns: {', '.join(missing)}")])
+    if not (out / "points.parquet").is_file():
+        raise ScenarioError(file, [("points.parquet", f"missing: {not_sweep}")])
+    points = _read_parquet(out, "points.parquet", load_points)
+    design = None
+    if (out / "design.parquet").is_file():  # sobol/morris: the sample matrix with the point each row ran as
+        design = _read_parquet(out, "design.parquet", lambda o: pd.read_parquet(o / "design.parquet"))
 
     notes: list[str] = []
-    dup = runs.duplicated(["point_id", "replication"])
-    if dup.any():
-        notes.append(f"warning: {int(dup.sum())} duplicate (point_id, replication) rows in runs/ ignored")
-        runs = runs[~dup].reset_index(drop=True)
-    if points is None or points.empty:
-        # No points.parquet: the points are the distinct point ids of the runs, with their path columns.
-        cols = ["point_id"] + [c for c in runs.columns if c not in RUN_COLUMNS]
-        points = runs[cols].drop_duplicates("point_id").reset_index(drop=True)
-    unknown = sorted(set(runs["point_id"]) - set(points["point_id"]))
+    unknown = list(dict.fromkeys(runs.loc[~runs["point_id"].isin(points["point_id"]), "point_id"]))
     if unknown:
+        # The runner writes points.parquet once: points added to the experiment later are only in runs/.
         notes.append(f"warning: {len(unknown)} point id(s) in runs/ are not in points.parquet")
-        extra = runs[runs["point_id"].isin(unknown)].drop_duplicates("point_id")
-        points = pd.concat([points, extra[[c for c in points.columns if c in extra.columns]]], ignore_index=True)
+        points = pd.concat([points, pd.DataFrame({"point_id": unknown})], ignore_index=True)
     paths = [c for c in points.columns if c not in POINT_COLUMNS]
     listed = manifest.get("paths")
     if isinstance(listed, list) and set(listed) <= set(paths):
         paths = [str(p) for p in listed]  # the experiment's order
-    return Sweep(
-        out=out,
-        manifest=manifest,
-        points=points.reset_index(drop=True),
-        runs=runs,
-        paths=paths,
-        design=design,
-        notes=notes,
-    )
+    return Sweep(out=out, manifest=manifest, points=points, runs=runs, paths=paths, design=design, notes=notes)
 
 
 def _sweep(out: str | Path | Sweep) -> Sweep:
@@ -227,62 +132,49 @@ def _sweep(out: str | Path | Sweep) -> Sweep:
 # --------------------------------------------------------------------------- the summary
 
 
-def wilson(escalations: Any, n: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson 95% interval (statsmodels); NaN where ``n == 0``."""
-    from statsmodels.stats.proportion import proportion_confint
-
-    k = np.asarray(escalations, dtype=float)
-    n = np.asarray(n, dtype=float)
-    safe = np.where(n > 0, n, 1.0)
-    low, high = proportion_confint(k, safe, alpha=0.05, method="wilson")
-    return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
-
-
 def _ok_and_escalated(runs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Rows that ran without error, and rows that escalated (among those)."""
-    escalated = runs["escalated"].astype("boolean")
-    ok = runs["error"].isna() & escalated.notna()
-    return ok, (escalated.fillna(False).astype(bool) & ok)
+    """Rows that ran without error, and rows that escalated (among those), as ``summarise`` counts them."""
+    ok = runs["error"].isna()
+    return ok, ok & runs["escalated"].astype("boolean").fillna(False).astype(bool)
 
 
 def _is_named(points: pd.DataFrame) -> bool:
     return "name" in points.columns and points["name"].notna().any()
 
 
-def summary_table(out: str | Path | Sweep) -> pd.DataFrame:
-    """One row per point, in points.parquet order, recounted from the per-run rows."""
-    sw = _sweep(out)
-    runs = sw.runs
+def _unlisted_rows(sw: Sweep, ids: set[str], agreed: list[str]) -> pd.DataFrame:
+    """``summarise``'s row for each point id that has runs but is not in points.parquet (summarise skips them)."""
+    runs = sw.runs[sw.runs["point_id"].isin(ids)]
     ok, esc = _ok_and_escalated(runs)
-    step = pd.to_numeric(runs["escalation_step"], errors="coerce").where(esc)
-    frame = pd.DataFrame({"point_id": runs["point_id"], "ok": ok, "esc": esc, "step": step})
-    g = frame.groupby("point_id", sort=False)
-    counts = pd.DataFrame(
-        {
-            "runs": g.size(),
-            "errors": g["ok"].size() - g["ok"].sum(),
-            "escalations": g["esc"].sum(),
-            "mean_escalation_step": g["step"].mean(),
-        }
-    )
-    if "agreed_issues" in runs.columns:
-        issues = runs.loc[ok, "agreed_issues"].fillna("").astype(str).str.get_dummies(sep=",")
-        if not issues.empty:
-            issues = issues.loc[:, [c for c in issues.columns if c]]
-            shares = issues.groupby(runs.loc[ok, "point_id"], sort=False).mean()
-            counts = counts.join(shares.add_prefix("agreed__"))
+    issues = runs["agreed_issues"].where(ok).fillna("").str.split(",")
+    rows = []
+    for pid, g in runs.groupby("point_id", sort=False):
+        n, k = int(ok[g.index].sum()), int(esc[g.index].sum())
+        low, high = wilson(k, n)
+        row = {"point_id": pid, "runs": len(g), "errors": len(g) - n, "escalations": k}
+        row |= {"p_escalation": k / n if n else math.nan, "ci_low": low, "ci_high": high}
+        row["mean_escalation_step"] = pd.to_numeric(g["escalation_step"]).where(esc[g.index]).mean()
+        for col in agreed:
+            issue = col.removeprefix(AGREED_PREFIX)
+            row[col] = sum(issue in i for i in issues[g.index]) / n if n else math.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_table(out: str | Path | Sweep) -> pd.DataFrame:
+    """``experiments.results.summarise``: one row per point, in points.parquet order, recounted from ``runs/``.
+
+    Columns: point_id, name (when the points are named), the paths, SUMMARY_COLUMNS and ``agreed__<issue>``.
+    Point ids that have runs but are not in points.parquet get a row too, at the end (their paths empty).
+    """
+    sw = _sweep(out)
+    table = summarise(sw.out)
+    agreed = [c for c in table.columns if c.startswith(AGREED_PREFIX)]
+    unlisted = set(sw.points["point_id"]) - set(table["point_id"])
+    if unlisted:
+        table = pd.concat([table, _unlisted_rows(sw, unlisted, agreed)], ignore_index=True)
     keep = ["point_id"] + (["name"] if _is_named(sw.points) else []) + sw.paths
-    table = sw.points[keep].merge(counts, left_on="point_id", right_index=True, how="left")
-    for c in ("runs", "errors", "escalations"):
-        table[c] = table[c].fillna(0).astype("int64")
-    n = table["runs"] - table["errors"]
-    table["p_escalation"] = np.where(n > 0, table["escalations"] / n.where(n > 0, 1), np.nan)
-    table["ci_low"], table["ci_high"] = wilson(table["escalations"], n)
-    agreed = sorted(c for c in table.columns if c.startswith("agreed__"))
-    if agreed:
-        table[agreed] = table[agreed].fillna(0.0).where(n > 0)
-    order = keep + ["runs", "errors", "escalations", "p_escalation", "ci_low", "ci_high", "mean_escalation_step"]
-    return table[order + agreed].reset_index(drop=True)
+    return table[keep + list(SUMMARY_COLUMNS) + agreed].reset_index(drop=True)
 
 
 def _fmt_value(x: Any) -> str:
@@ -324,16 +216,13 @@ def format_summary(table: pd.DataFrame, paths: list[str], max_rows: int | None =
 def _salib_spec(sw: Sweep) -> dict[str, Any] | None:
     """The SALib settings of a sobol/morris sweep (see the module docstring), or None."""
     m = sw.manifest
-    if isinstance(m.get("salib"), dict):
-        spec = dict(m["salib"])
-    elif m.get("sampler") in ("sobol", "morris") and isinstance(m.get("salib_problem"), dict):
-        spec = {"sampler": m["sampler"], "problem": m["salib_problem"]}
-        for key in ("calc_second_order", "num_levels", "seed"):
-            if m.get(key) is not None:
-                spec[key] = m[key]
-    else:
+    if m.get("sampler") not in ("sobol", "morris") or not isinstance(m.get("salib_problem"), dict):
         return None
-    if spec.get("sampler") == "morris" and spec.get("num_levels") is None:
+    spec = {"sampler": m["sampler"], "problem": m["salib_problem"]}
+    for key in ("calc_second_order", "seed"):
+        if m.get(key) is not None:
+            spec[key] = m[key]
+    if spec["sampler"] == "morris":
         spec["num_levels"] = _experiment_levels(sw.out)
     return spec
 
@@ -351,38 +240,17 @@ def _experiment_levels(out: Path) -> int:
         return 4
 
 
-def _design_rows(sw: Sweep, salib: dict[str, Any], names: list[str]) -> tuple[list[str], np.ndarray]:
-    """The point id of each design row, in row order, and the design matrix X."""
-    if sw.design is not None:
-        d = sw.design.sort_values("row") if "row" in sw.design.columns else sw.design
-        if "row" in d.columns and list(d["row"]) != list(range(len(d))):
-            raise ValueError("the rows of design.parquet are not 0..N-1")
-        missing = [n for n in ["point_id", *names] if n not in d.columns]
-        if missing:
-            raise ValueError(f"design.parquet has no column {', '.join(missing)}")
-        return [str(x) for x in d["point_id"]], d[names].to_numpy(dtype=float)
-    ids = salib.get("point_ids")
-    if ids is not None:
-        ids = [str(x) for x in ids]
-    elif "design_row" in sw.points.columns:
-        rows: dict[int, str] = {}
-        for pid, dr in zip(sw.points["point_id"], sw.points["design_row"], strict=True):
-            for r in np.atleast_1d(np.asarray(dr if dr is not None else [], dtype=float)):
-                if np.isnan(r):
-                    continue
-                if int(r) in rows:
-                    raise ValueError(f"design row {int(r)} belongs to two points")
-                rows[int(r)] = pid
-        if sorted(rows) != list(range(len(rows))):
-            raise ValueError("the design rows of points.parquet are not 0..N-1")
-        ids = [rows[r] for r in range(len(rows))]
-    else:
-        raise ValueError("no design.parquet, salib.point_ids or points.parquet design_row to map rows to points")
-    missing = [n for n in names if n not in sw.points.columns]
+def _design_rows(sw: Sweep, names: list[str]) -> tuple[list[str], np.ndarray]:
+    """The point id of each design row, in row order, and the design matrix X (from design.parquet)."""
+    if sw.design is None:
+        raise ValueError("no design.parquet to map the design rows to points")
+    missing = [n for n in ["row", "point_id", *names] if n not in sw.design.columns]
     if missing:
-        raise ValueError(f"no points.parquet column for {', '.join(missing)}")
-    X = sw.points.set_index("point_id")[names].astype(float).loc[ids].to_numpy(dtype=float)
-    return ids, X
+        raise ValueError(f"design.parquet has no column {', '.join(missing)}")
+    d = sw.design.sort_values("row")
+    if list(d["row"]) != list(range(len(d))):
+        raise ValueError("the rows of design.parquet are not 0..N-1")
+    return [str(x) for x in d["point_id"]], d[names].to_numpy(dtype=float)
 
 
 def _sensitivity(sw: Sweep, table: pd.DataFrame) -> tuple[pd.DataFrame | None, str | None]:
@@ -390,13 +258,11 @@ def _sensitivity(sw: Sweep, table: pd.DataFrame) -> tuple[pd.DataFrame | None, s
     salib = _salib_spec(sw)
     if not salib:
         return None, None
-    method = salib.get("sampler")
-    if method not in ("sobol", "morris"):
-        return None, f"indices not computed: unknown SALib sampler {method!r} in manifest.json"
+    method = salib["sampler"]
     try:
         problem = dict(salib["problem"])
         names = [str(n) for n in problem["names"]]
-        ids, X = _design_rows(sw, salib, names)
+        ids, X = _design_rows(sw, names)
         Y = table.set_index("point_id")["p_escalation"].loc[ids].to_numpy(dtype=float)
     except (KeyError, TypeError, ValueError) as exc:
         return None, f"{method} indices not computed: {exc}"
@@ -415,7 +281,7 @@ def _sensitivity(sw: Sweep, table: pd.DataFrame) -> tuple[pd.DataFrame | None, s
             else:
                 from SALib.analyze import morris
 
-                si = morris.analyze(problem, X, Y, num_levels=int(salib.get("num_levels", 4)), seed=seed)
+                si = morris.analyze(problem, X, Y, num_levels=int(salib["num_levels"]), seed=seed)
         except (ValueError, RuntimeError, IndexError) as exc:
             return None, f"{method} indices not computed: SALib: {exc}"
     labels = si.get("names")
@@ -471,9 +337,9 @@ def _labels(sw: Sweep) -> dict[str, str]:
 def survival_curves(out: str | Path | Sweep, censoring: str = "horizon") -> pd.DataFrame:
     """Kaplan-Meier survival (no escalation yet) per point against steps run, with pointwise 95% intervals.
 
-    ``censoring="horizon"`` (default): runs that did not escalate are censored at the horizon (the largest
-    ``steps_run``); ``"steps_run"``: at their own ``steps_run``. The interval is the log(-log) transform of
-    statsmodels' Greenwood standard error; it is NaN where the survival is 0.
+    ``censoring="horizon"`` (default): runs that did not escalate are censored at the horizon (the manifest's
+    ``horizon``, else the largest ``steps_run``); ``"steps_run"``: at their own ``steps_run``. The interval is
+    the log(-log) transform of statsmodels' Greenwood standard error; it is NaN where the survival is 0.
     """
     from statsmodels.duration.survfunc import SurvfuncRight
 
@@ -483,7 +349,12 @@ def survival_curves(out: str | Path | Sweep, censoring: str = "horizon") -> pd.D
     runs = sw.runs
     ok, esc = _ok_and_escalated(runs)
     steps_run = pd.to_numeric(runs["steps_run"], errors="coerce")
-    horizon = float(steps_run[ok].max()) if ok.any() else 0.0
+    horizon = sw.manifest.get("horizon")
+    if horizon is None:
+        # No horizon: the runs went to the end of the scenario's calendar, whose length the folder does not
+        # record. The longest run is that length unless every run ended early (then the curves stop short).
+        horizon = steps_run[ok].max() if ok.any() else 0.0
+    horizon = float(horizon)
     esc_time = pd.to_numeric(runs["escalation_step"], errors="coerce") + 1
     esc_time = esc_time.fillna(steps_run)  # an escalated row without a step: its last step
     cens_time = pd.Series(horizon, index=runs.index) if censoring == "horizon" else steps_run
@@ -491,10 +362,11 @@ def survival_curves(out: str | Path | Sweep, censoring: str = "horizon") -> pd.D
     frame = pd.DataFrame({"point_id": runs["point_id"], "time": time, "status": esc.astype(int)})[ok]
     labels = _labels(sw)
     names = sw.points.set_index("point_id")["name"] if "name" in sw.points.columns else None
+    by_point = dict(list(frame.groupby("point_id", sort=False)))
     pieces = []
     for pid in sw.points["point_id"]:
-        g = frame[frame["point_id"] == pid]
-        if g.empty:
+        g = by_point.get(pid)
+        if g is None:
             continue
         sf = SurvfuncRight(g["time"].to_numpy(dtype=float), g["status"].to_numpy(dtype=int))
         s = np.asarray(sf.surv_prob, dtype=float)
@@ -586,7 +458,8 @@ def _pooled(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     g = table.assign(n=table["runs"] - table["errors"]).groupby(by, sort=True, dropna=False)
     pooled = g[["escalations", "n"]].sum().reset_index()
     pooled["p"] = np.where(pooled["n"] > 0, pooled["escalations"] / pooled["n"].where(pooled["n"] > 0, 1), np.nan)
-    pooled["low"], pooled["high"] = wilson(pooled["escalations"], pooled["n"])
+    bounds = [wilson(k, n) for k, n in zip(pooled["escalations"], pooled["n"], strict=True)]
+    pooled["low"], pooled["high"] = [b[0] for b in bounds], [b[1] for b in bounds]
     return pooled
 
 

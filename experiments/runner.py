@@ -11,7 +11,9 @@
   ``FLUSH_SECONDS`` (environment variable ``DIPSIM_SWEEP_FLUSH_SECONDS`` overrides it), each written under a
   temporary name and renamed into place, so a part is complete or absent;
 * a rerun reads the (point_id, replication) keys already in ``runs/`` and schedules only the missing ones;
-  a folder holding another experiment file (by sha256) is refused;
+  the folder's lock is taken before its manifest is read, a new folder gets its manifest first, and a folder
+  holding another experiment file (by sha256) or other files without a manifest is refused;
+* the pool's workers exit by themselves when the sweeping process dies, even killed alone with kill -9;
 * adaptive replications are decided per point, in replication order, on complete prefixes only, so the
   runs done do not depend on the workers or on the order in which runs finish;
 * a run that raises is recorded with its seed and ``error`` ("Type: message") and the sweep goes on.
@@ -35,6 +37,7 @@ import math
 import multiprocessing
 import os
 import platform
+import select
 import shutil
 import signal
 import sys
@@ -165,9 +168,56 @@ def run_chunk(tasks: list[tuple[str, int, str, dict[str, Any], int, int | None]]
     ]
 
 
-def _ignore_sigint() -> None:
-    """Process-pool worker initializer: Ctrl-C is the parent's to handle (it flushes and cancels)."""
+def _worker_init(sweeper: int) -> None:
+    """Process-pool worker initializer: Ctrl-C is the parent's to handle (it flushes and cancels), and the
+    worker exits by itself once the sweeping process ``sweeper`` is gone.
+
+    Killing the sweeping process alone (``kill -9 PID``, not its process group) would otherwise leave the
+    workers waiting forever: each holds both ends of the task queue's pipe and the fork server's "alive"
+    pipe, so neither they nor the fork server (their parent) ever see end of file. Once the workers exit,
+    the fork server and the resource tracker see it and exit too.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watcher = threading.Thread(
+        target=_exit_with, args=(sweeper, os.getppid()), name="dipsim-exit-with-sweeper", daemon=True
+    )
+    watcher.start()
+
+
+def _exit_with(sweeper: int, parent: int) -> None:
+    """Wait for the process ``sweeper`` to end (or this process's parent to change), then ``os._exit(0)``.
+
+    Linux: a pidfd of ``sweeper`` becomes readable when it terminates (a zombie not yet reaped counts).
+    Elsewhere: ``os.kill(sweeper, 0)`` (POSIX) and ``os.getppid()`` once a second.
+    """
+    pidfd: int | None = None
+    if hasattr(os, "pidfd_open"):
+        try:
+            pidfd = os.pidfd_open(sweeper)
+        except ProcessLookupError:
+            os._exit(0)
+        except OSError:  # an old kernel or a sandbox without pidfd_open: poll instead
+            pidfd = None
+    while True:
+        if pidfd is not None:
+            gone = bool(select.select([pidfd], [], [], 1.0)[0])
+        else:
+            time.sleep(1.0)
+            gone = not _process_alive(sweeper)
+        if gone or os.getppid() != parent:
+            os._exit(0)
+
+
+def _process_alive(pid: int) -> bool:
+    if os.name != "posix":  # Windows: os.kill would terminate it; the spawned worker's parent is the sweeper
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # --------------------------------------------------------------------------- columns
@@ -491,7 +541,9 @@ def _executor(scheduler: str | None, workers: int | None, client: Any = None) ->
     """
     if scheduler is None:
         n = workers or os.cpu_count() or 1
-        ex = ProcessPoolExecutor(max_workers=n, mp_context=_mp_context(), initializer=_ignore_sigint)
+        ex = ProcessPoolExecutor(
+            max_workers=n, mp_context=_mp_context(), initializer=_worker_init, initargs=(os.getpid(),)
+        )
         try:
             yield ex, n, f"{n} local worker process(es)"
         except BaseException:
@@ -566,17 +618,27 @@ def _write_json_atomic(data: dict[str, Any], path: Path) -> None:
 
 def _lock(out: Path) -> Callable[[], None]:
     """An exclusive lock on ``out/.lock`` (released when the process ends, even by kill -9)."""
-    fh = open(out / ".lock", "a+")  # noqa: SIM115 - held for the whole sweep
+    path = out / ".lock"
     try:
         import fcntl
     except ImportError:  # Windows: no lock
-        return fh.close
-    try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+        return open(path, "a+").close  # noqa: SIM115
+    while True:
+        fh = open(path, "a+")  # noqa: SIM115 - held for the whole sweep
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            raise OutputFolderError(str(out), [("", "another sweep is writing to this folder")]) from None
+        # A refused sweep removes the .lock it created: a lock taken on that removed file is no lock.
+        held = os.fstat(fh.fileno())
+        try:
+            now = os.stat(path)
+        except FileNotFoundError:
+            now = None
+        if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+            return fh.close
         fh.close()
-        raise OutputFolderError(str(out), [("", "another sweep is writing to this folder")]) from None
-    return fh.close
 
 
 def _fingerprint(exp: LoadedExperiment) -> str:
@@ -614,48 +676,67 @@ def _describe(exp: LoadedExperiment) -> dict[str, Any]:
     }
 
 
-def _open_folder(exp: LoadedExperiment, out: Path) -> tuple[dict[str, Any], Callable[[], None]]:
-    """Create or reopen ``out``; refuse one that holds another experiment. Returns (manifest, unlock)."""
+def _is_new_folder(out: Path) -> bool:
+    """Nothing in ``out`` but ``.lock``, temporary files and an empty ``runs/`` (a sweep killed while starting)."""
+    for p in out.iterdir():
+        if p.name == ".lock" or p.name.endswith(".tmp"):
+            continue
+        if p.name == "runs" and p.is_dir() and all(q.name.endswith(".tmp") for q in p.iterdir()):
+            continue
+        return False
+    return True
+
+
+def _read_manifest(exp: LoadedExperiment, out: Path) -> dict[str, Any] | None:
+    """The manifest of the sweep folder ``out`` (None for a new folder), checked against ``exp``.
+
+    Call with the folder's lock held: another sweep may have finished (and rewritten it) just before."""
     manifest_path = out / "manifest.json"
-    old: dict[str, Any] | None = None
-    if out.exists():
-        if not out.is_dir():
-            raise OutputFolderError(str(out), [("", "exists and is not a folder")])
-        if manifest_path.exists():
-            try:
-                old = json.loads(manifest_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise OutputFolderError(str(out), [("manifest.json", f"cannot be read: {exc}")]) from None
-            if old.get("experiment_sha256") != exp.sha256 and old.get("runs_fingerprint") == _fingerprint(exp):
-                # The same scenario, seed and horizon: every run already done is still valid (a run depends
-                # only on them, its point and its replication), so new points or replications are added.
-                print(
-                    f"sweep: {exp.path} changed since {out} was started; keeping the runs already done", file=sys.stderr
-                )
-                old.update(_describe(exp))
-            elif old.get("experiment_sha256") != exp.sha256:
-                raise OutputFolderError(
-                    str(out),
-                    [
-                        (
-                            "manifest.json",
-                            f"this folder holds the runs of another experiment file "
-                            f"({old.get('experiment_file')}, sha256 {str(old.get('experiment_sha256'))[:12]}...), "
-                            f"not of {exp.path} (sha256 {exp.sha256[:12]}...): "
-                            "give another --out, or delete the folder to start again",
-                        )
-                    ],
-                )
-        elif any(p.name != ".lock" and not p.name.endswith(".tmp") for p in out.iterdir()):
+    if not manifest_path.exists():
+        if not _is_new_folder(out):
             raise OutputFolderError(
                 str(out), [("", "not empty and not a sweep folder (no manifest.json): give another --out")]
             )
+        return None
+    try:
+        old = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise OutputFolderError(str(out), [("manifest.json", f"cannot be read: {exc}")]) from None
+    if old.get("experiment_sha256") == exp.sha256:
+        return old
+    if old.get("runs_fingerprint") == _fingerprint(exp):
+        # The same scenario, seed and horizon: every run already done is still valid (a run depends
+        # only on them, its point and its replication), so new points or replications are added.
+        print(f"sweep: {exp.path} changed since {out} was started; keeping the runs already done", file=sys.stderr)
+        old.update(_describe(exp))
+        return old
+    raise OutputFolderError(
+        str(out),
+        [
+            (
+                "manifest.json",
+                f"this folder holds the runs of another experiment file "
+                f"({old.get('experiment_file')}, sha256 {str(old.get('experiment_sha256'))[:12]}...), "
+                f"not of {exp.path} (sha256 {exp.sha256[:12]}...): "
+                "give another --out, or delete the folder to start again",
+            )
+        ],
+    )
+
+
+def _open_folder(exp: LoadedExperiment, out: Path) -> tuple[dict[str, Any], Callable[[], None]]:
+    """Create or reopen ``out``; refuse one that holds another experiment. Returns (manifest, unlock).
+
+    The lock is taken first and the manifest read under it; a new folder gets its manifest before
+    anything else, so a sweep killed at any point leaves a folder the next one takes."""
+    manifest_path = out / "manifest.json"
+    if out.exists() and not out.is_dir():
+        raise OutputFolderError(str(out), [("", "exists and is not a folder")])
     out.mkdir(parents=True, exist_ok=True)
+    lock_existed = (out / ".lock").exists()
     unlock = _lock(out)
     try:
-        (out / "runs").mkdir(exist_ok=True)
-        for stale in (out / "runs").glob(".part-*.tmp"):  # a part being written when the sweep was killed
-            stale.unlink()
+        old = _read_manifest(exp, out)
         manifest = old or {
             **_describe(exp),
             "versions": _versions(),
@@ -672,6 +753,9 @@ def _open_folder(exp: LoadedExperiment, out: Path) -> tuple[dict[str, Any], Call
             {"start_time": _now(), "end_time": None, "command": " ".join(sys.argv), "versions": _versions()}
         )
         _write_json_atomic(manifest, manifest_path)
+        (out / "runs").mkdir(exist_ok=True)
+        for stale in (out / "runs").glob(".part-*.tmp"):  # a part being written when the sweep was killed
+            stale.unlink()
         if old is not None and old.get("versions") != _versions():
             print(
                 f"sweep: warning: {out} was started with other versions ({old.get('versions')}); "
@@ -679,30 +763,36 @@ def _open_folder(exp: LoadedExperiment, out: Path) -> tuple[dict[str, Any], Call
                 file=sys.stderr,
             )
         return manifest, unlock
+    except OutputFolderError:
+        if not lock_existed:  # a refused folder is left as it was
+            with contextlib.suppress(OSError):
+                (out / ".lock").unlink()
+        unlock()
+        raise
     except BaseException:
         unlock()
         raise
 
 
 def _write_static_files(exp: LoadedExperiment, out: Path, path_types: dict[str, pa.DataType], statics) -> None:
-    copy = out / "experiment.yaml"
-    if not copy.exists():
-        tmp = out / ".experiment.yaml.tmp"
-        shutil.copyfile(exp.path, tmp)
-        tmp.replace(copy)
-    if not (out / "points.parquet").exists():
-        fixed = [("point_id", pa.string()), ("name", pa.string()), ("set", pa.string())]
-        schema = pa.schema([*fixed, *path_types.items()])
-        rows = [{"point_id": p.point_id, "name": p.name, **s} for p, s in zip(exp.points, statics, strict=True)]
-        write_table_atomic(pa.Table.from_pylist(rows, schema=schema), out / "points.parquet")
-    x = getattr(exp, "salib_X", None)
-    ids = getattr(exp, "design_point_ids", None)
-    if x is not None and ids is not None and not (out / "design.parquet").exists():
-        # sobol/morris: the sample matrix row by row with the point each row ran as (rows may repeat a point)
-        cols = {"row": pa.array(range(len(ids)), pa.int64()), "point_id": pa.array(ids, pa.string())}
-        for j, name in enumerate(exp.salib_problem["names"]):
-            cols[name] = pa.array(x[:, j], pa.float64())
-        write_table_atomic(pa.table(cols), out / "design.parquet")
+    """The experiment as run, its points and (sobol/morris) its design, rewritten every session: a folder
+    can take new points (same scenario, seed and horizon), and these files describe the current ones."""
+    tmp = out / ".experiment.yaml.tmp"
+    shutil.copyfile(exp.path, tmp)
+    tmp.replace(out / "experiment.yaml")
+    fixed = [("point_id", pa.string()), ("name", pa.string()), ("set", pa.string())]
+    schema = pa.schema([*fixed, *path_types.items()])
+    rows = [{"point_id": p.point_id, "name": p.name, **s} for p, s in zip(exp.points, statics, strict=True)]
+    write_table_atomic(pa.Table.from_pylist(rows, schema=schema), out / "points.parquet")
+    design = out / "design.parquet"
+    if exp.salib_X is None or exp.design_point_ids is None or exp.salib_problem is None:
+        design.unlink(missing_ok=True)
+        return
+    # sobol/morris: the sample matrix row by row with the point each row ran as (rows may repeat a point)
+    cols = {"row": pa.array(range(len(exp.design_point_ids)), pa.int64()), "point_id": pa.array(exp.design_point_ids)}
+    for j, name in enumerate(exp.salib_problem["names"]):
+        cols[name] = pa.array(exp.salib_X[:, j], pa.float64())
+    write_table_atomic(pa.table(cols), design)
 
 
 def _read_done(out: Path, plan: _Plan, index: dict[str, int]) -> int:

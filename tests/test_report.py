@@ -45,15 +45,16 @@ def write_sweep(
     design_rows: list[int] | None = None,
     error_every: int = 0,
     shuffle_points: bool = False,
-    layout: str = "runner",
     seed: int = 7,
     part_rows: int = 700,
+    horizon: int | None = None,
+    end_early: bool = False,
 ) -> Path:
     """A sweep output folder: manifest, points, runs in several parts, summary. Runs are Bernoulli(p_of(point)).
 
-    SALib designs (``salib``: sampler, problem, calc_second_order, num_levels) are stored as the runner does
-    (``layout="runner"``: manifest sampler/salib_problem, design.parquet, levels in experiment.yaml) or as a
-    ``salib`` dict in the manifest with points.parquet ``design_row`` (``layout="design_row"``).
+    SALib designs (``salib``: sampler, problem, calc_second_order, num_levels) are stored as the runner does:
+    manifest sampler/salib_problem, design.parquet, levels in experiment.yaml. ``horizon`` goes in the manifest;
+    ``end_early``: every run that does not escalate ends in an agreement before step HORIZON.
     """
     paths = sorted({k for v in values for k in v}) if names else list(values[0])
     points: dict[str, dict[str, Any]] = {}
@@ -62,8 +63,6 @@ def write_sweep(
         row = points.setdefault(pid, {"point_id": pid, "set": canonical(v), **{p: v.get(p) for p in paths}})
         if names:
             row["name"] = names[k]
-        if design_rows is not None and layout == "design_row":
-            row.setdefault("design_row", []).append(design_rows[k])
     rows = []
     n = 0
     for pid, pt in points.items():
@@ -93,7 +92,7 @@ def write_sweep(
                 continue
             escalated = bool(rng.random() < p)
             step = int(rng.integers(0, HORIZON)) if escalated else None
-            agreed = not escalated and rng.random() < 0.3
+            agreed = not escalated and (end_early or rng.random() < 0.3)
             steps_run = step + 1 if escalated else (int(rng.integers(5, HORIZON)) if agreed else HORIZON)
             rows.append(
                 {
@@ -118,9 +117,6 @@ def write_sweep(
     (out / "runs" / "part-99999.parquet.tmp").write_bytes(b"half-written")  # must be ignored
 
     pts = pd.DataFrame(list(points.values()))
-    # design_row: an int per point; a list of ints for every point when some design rows repeat (one Parquet type).
-    if "design_row" in pts.columns and all(len(r) == 1 for r in pts["design_row"]):
-        pts["design_row"] = [r[0] for r in pts["design_row"]]
     if shuffle_points:
         pts = pts.sample(frac=1.0, random_state=3).reset_index(drop=True)
     pts.to_parquet(out / "points.parquet", index=False)
@@ -134,8 +130,13 @@ def write_sweep(
     summ["ci_low"], summ["ci_high"] = proportion_confint(summ["escalations"], nn, method="wilson")
     summ.reset_index().to_parquet(out / "summary.parquet", index=False)
 
-    manifest: dict[str, Any] = {"experiment_file": "synthetic.yaml", "experiment_sha256": "0" * 64, "paths": paths}
-    if salib and layout == "runner":
+    manifest: dict[str, Any] = {
+        "experiment_file": "synthetic.yaml",
+        "experiment_sha256": "0" * 64,
+        "paths": paths,
+        "horizon": horizon,
+    }
+    if salib:
         manifest.update(
             sampler=salib["sampler"], salib_problem=salib["problem"], calc_second_order=salib.get("calc_second_order")
         )
@@ -145,8 +146,6 @@ def write_sweep(
         design.to_parquet(out / "design.parquet", index=False)
         levels = f"\n  levels: {salib['num_levels']}" if "num_levels" in salib else ""
         (out / "experiment.yaml").write_text(f"id: synthetic\ndesign:\n  sampler: {salib['sampler']}{levels}\n")
-    elif salib:
-        manifest["salib"] = salib
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return out
 
@@ -192,23 +191,20 @@ def test_summary_agrees_with_a_recount_of_the_runs(tmp_path: Path) -> None:
         assert table[col].to_numpy() == pytest.approx(written[col].to_numpy())
 
 
-def test_summary_agrees_with_the_runners_summarise(tmp_path: Path) -> None:
-    results = pytest.importorskip("experiments.results")
-    out = write_sweep(tmp_path / "sweep", grid_values(), grid_p, reps=30, error_every=13)
-    mine = summary_table(out)
-    theirs = results.summarise(out).set_index("point_id").loc[mine["point_id"]]
-    for col in ("runs", "errors", "escalations", "p_escalation", "ci_low", "ci_high", "mean_escalation_step"):
-        assert mine[col].to_numpy() == pytest.approx(theirs[col].to_numpy(), nan_ok=True), col
-
-
-def test_built_in_reader_agrees_with_the_runners_loaders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import experiments.report as rep
-
-    out = write_sweep(tmp_path / "sweep", grid_values(), grid_p, reps=20, error_every=11)
-    with_loaders = summary_table(out)
-    monkeypatch.setattr(rep, "_runner_loader", lambda name: None)
-    pd.testing.assert_frame_equal(summary_table(out), with_loaders)
-    assert report(out, plots=False).summary.equals(with_loaders)
+def test_points_missing_from_points_parquet_still_get_a_row(tmp_path: Path) -> None:
+    """The runner writes points.parquet once: points added to the experiment later are only in runs/."""
+    out = write_sweep(tmp_path / "sweep", grid_values(), grid_p, reps=20, error_every=7)
+    full = summary_table(out)
+    pts = pd.read_parquet(out / "points.parquet")
+    pts.iloc[:-2].to_parquet(out / "points.parquet", index=False)
+    res = report(out, plots=False)
+    assert list(res.summary["point_id"]) == list(full["point_id"])
+    assert res.summary[[TRUST, RESOLVE]].iloc[-2:].isna().all().all()
+    stats = ["runs", "errors", "escalations", "p_escalation", "ci_low", "ci_high", "mean_escalation_step"]
+    agreed = [c for c in full.columns if c.startswith("agreed__")]
+    pd.testing.assert_frame_equal(res.summary[stats + agreed], full[stats + agreed])
+    assert any("2 point id(s) in runs/ are not in points.parquet" in n for n in res.notes)
+    assert set(res.survival["point_id"]) == set(full["point_id"])
 
 
 # --------------------------------------------------------------------------- plots
@@ -249,8 +245,7 @@ def test_counterfactual_points_bar_chart_and_survival_of_the_top_eight(tmp_path:
 # --------------------------------------------------------------------------- sensitivity
 
 
-@pytest.mark.parametrize("layout", ["runner", "design_row"])
-def test_sobol_indices_rank_the_parameter_that_matters(tmp_path: Path, layout: str) -> None:
+def test_sobol_indices_rank_the_parameter_that_matters(tmp_path: Path) -> None:
     from SALib.sample import sobol
 
     problem = {"num_vars": 2, "names": [TRUST, RESOLVE], "bounds": [[0.0, 1.0], [0.0, 1.0]]}
@@ -265,7 +260,6 @@ def test_sobol_indices_rank_the_parameter_that_matters(tmp_path: Path, layout: s
         salib=salib,
         design_rows=list(range(len(X))),
         shuffle_points=True,  # the design order comes from the design rows, not the order of points.parquet
-        layout=layout,
     )
     idx = sensitivity_indices(out).set_index("parameter")
     assert list(idx.columns) == ["S1", "S1_conf", "ST", "ST_conf"]
@@ -286,15 +280,14 @@ def test_sobol_indices_rank_the_parameter_that_matters(tmp_path: Path, layout: s
     assert_png(out / "plots" / "sensitivity_sobol.png")
 
 
-@pytest.mark.parametrize("layout", ["runner", "design_row"])
-def test_morris_indices_with_repeated_design_rows(tmp_path: Path, layout: str) -> None:
+def test_morris_indices_with_repeated_design_rows(tmp_path: Path) -> None:
     from SALib.sample import morris
 
     problem = {"num_vars": 2, "names": [TRUST, RESOLVE], "bounds": [[0.0, 1.0], [0.0, 1.0]]}
     X = morris.sample(problem, 10, num_levels=6, seed=5)
     values = [{TRUST: float(a), RESOLVE: float(b)} for a, b in X]
-    assert len({canonical(v) for v in values}) < len(values)  # trajectories share points: run once, rows as a list
-    salib = {"sampler": "morris", "problem": problem, "num_levels": 6}  # runner layout: levels in experiment.yaml
+    assert len({canonical(v) for v in values}) < len(values)  # trajectories share points: run once, rows repeat
+    salib = {"sampler": "morris", "problem": problem, "num_levels": 6}  # levels in experiment.yaml
     out = write_sweep(
         tmp_path / "sweep",
         values,
@@ -302,7 +295,6 @@ def test_morris_indices_with_repeated_design_rows(tmp_path: Path, layout: str) -
         reps=40,
         salib=salib,
         design_rows=list(range(30)),
-        layout=layout,
     )
     idx = sensitivity_indices(out).set_index("parameter")
     assert list(idx.columns) == ["mu", "mu_star", "sigma", "mu_star_conf"]
@@ -350,6 +342,18 @@ def test_km_curves_start_at_one_do_not_increase_and_end_at_one_minus_p(tmp_path:
         assert (c.loc[ok, "ci_high"] >= c.loc[ok, "survival"] - 1e-12).all()
         assert c["step"].iloc[-1] == HORIZON
         assert 1 - s[-1] == pytest.approx(table.loc[pid, "p_escalation"])  # censoring at the horizon
+
+
+def test_km_horizon_comes_from_the_manifest_when_every_run_ends_early(tmp_path: Path) -> None:
+    out = write_sweep(tmp_path / "sweep", grid_values(), grid_p, reps=30, horizon=HORIZON + 20, end_early=True)
+    assert (
+        pd.concat(pd.read_parquet(p) for p in (out / "runs").glob("part-*.parquet"))["steps_run"].max() < HORIZON + 20
+    )
+    curves = survival_curves(out)
+    table = summary_table(out).set_index("point_id")
+    for pid, c in curves.groupby("point_id"):
+        assert c["step"].iloc[-1] == HORIZON + 20
+        assert 1 - c["survival"].iloc[-1] == pytest.approx(table.loc[pid, "p_escalation"])
 
 
 def test_km_without_escalations_stays_at_one(tmp_path: Path) -> None:

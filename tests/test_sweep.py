@@ -1,5 +1,6 @@
-"""``dipsim sweep``: identical rows whatever the backend, resuming after kill -9, run errors recorded,
-adaptive stopping, summary against a recount, single-run reruns, and the Wilson interval.
+"""``dipsim sweep``: identical rows whatever the backend, resuming after kill -9, workers exiting with the
+sweep, the output folder locked and checked, run errors recorded, adaptive stopping (sweeps and the plan
+alone), summary against a recount, single-run reruns, and the Wilson interval.
 
 The experiments are small: the Fearon validation case (about 2 ms a run) and a few full runs of the bundled
 2022 scenario (about 0.1 s a run) where a sweep must last long enough to be interrupted.
@@ -7,6 +8,7 @@ The experiments are small: the Fearon validation case (about 2 ms a run) and a f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -18,12 +20,14 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pytest
 from scipy.stats import binomtest
 from statsmodels.stats.proportion import proportion_confint
 
+from experiments import runner
 from experiments.results import load_manifest, load_points, load_runs, load_summary, part_files, wilson
-from experiments.runner import sweep
+from experiments.runner import ERROR, ESCALATION, NO_ESCALATION, _Plan, sweep
 from experiments.spec import load_experiment, run_seed
 from sim.cli import main
 
@@ -239,6 +243,49 @@ def test_sweep_killed_with_sigkill_resumes_to_exactly_the_expected_runs(tmp_path
     pd.testing.assert_frame_equal(rows(out), resumed)
 
 
+def test_workers_exit_when_only_the_sweep_process_is_killed(tmp_path):
+    """kill -9 of the sweeping process alone: its workers, fork server and resource tracker go too."""
+    path = write(tmp_path, "slow.yaml", SLOW_2022)
+    out = tmp_path / "orphans"
+    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--out", str(out), "--workers", "2"]
+    proc = subprocess.Popen(
+        cmd,
+        start_new_session=True,
+        env={**os.environ, "DIPSIM_SWEEP_FLUSH_SECONDS": "0.2"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    children: list[psutil.Process] = []
+    try:
+        _wait_for_part(proc, out)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len(children) >= 3, children  # at least the fork server and the two workers
+        os.kill(proc.pid, signal.SIGKILL)  # the sweep alone, not its process group
+        proc.wait()
+
+        def left() -> list[int]:
+            alive = []
+            for child in children:
+                try:
+                    if child.is_running() and child.status() != psutil.STATUS_ZOMBIE:
+                        alive.append(child.pid)
+                except psutil.NoSuchProcess:
+                    pass
+            return alive
+
+        deadline = time.monotonic() + 10
+        while left() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert left() == [], "processes of the killed sweep are still running"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for child in children:  # never leave them behind, whatever failed
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+
+
 def test_ctrl_c_exits_130_keeps_finished_runs_and_says_how_to_resume(tmp_path):
     path = write(tmp_path, "slow.yaml", SLOW_2022)
     out = tmp_path / "interrupted"
@@ -294,6 +341,53 @@ def test_a_folder_that_is_not_a_sweep_is_refused(tmp_path, capsys):
     assert main(["sweep", str(path), "--out", str(out)]) == 2
     assert "not a sweep folder" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_a_folder_left_by_a_sweep_killed_while_starting_is_taken(tmp_path):
+    """Only a lock file and an empty runs/ (with a stale temporary part): taken as a new folder."""
+    path = write(tmp_path, "e.yaml", FEARON_GRID.replace("fixed: 30", "fixed: 2"))
+    out = tmp_path / "out"
+    (out / "runs").mkdir(parents=True)
+    (out / ".lock").touch()
+    (out / "runs" / ".part-000001.parquet.tmp").write_bytes(b"half")
+    stats = sweep(load_experiment(path), out, workers=1, progress=False)
+    assert stats.done_now == 8 and len(load_runs(out)) == 8
+    assert not list((out / "runs").glob(".*.tmp"))
+    (out / "runs" / "part-000001.parquet").rename(tmp_path / "moved.parquet")
+    (out / "manifest.json").unlink()  # runs/ was emptied, but there is experiment.yaml now: not a sweep folder
+    with pytest.raises(runner.OutputFolderError, match="not a sweep folder"):
+        sweep(load_experiment(path), out, workers=1, progress=False)
+
+
+def test_the_manifest_is_read_under_the_lock(tmp_path, monkeypatch):
+    """Another sweep finishing just before this one takes the lock: its manifest update is kept."""
+    path = write(tmp_path, "e.yaml", FEARON_GRID.replace("fixed: 30", "fixed: 2"))
+    out = tmp_path / "out"
+    sweep(load_experiment(path), out, workers=1, progress=False)
+    real_lock = runner._lock
+
+    def lock_after_another_sweep_finished(folder: Path):
+        m = load_manifest(folder)
+        m["sessions"].append({"command": "the other sweep", "status": "complete"})
+        (folder / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+        return real_lock(folder)
+
+    monkeypatch.setattr(runner, "_lock", lock_after_another_sweep_finished)
+    sweep(load_experiment(path), out, workers=1, progress=False)
+    sessions = load_manifest(out)["sessions"]
+    assert [s.get("command") for s in sessions][1] == "the other sweep" and len(sessions) == 3
+
+
+def test_a_locked_folder_is_refused_and_left_alone(grid):
+    import fcntl
+
+    path, out = grid
+    before = (out / "manifest.json").read_bytes()
+    with open(out / ".lock", "a+") as fh:  # as another sweep holds it
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(runner.OutputFolderError, match="another sweep is writing"):
+            sweep(load_experiment(path), out, workers=1, progress=False)
+    assert (out / "manifest.json").read_bytes() == before
 
 
 def test_sim_does_not_import_experiments():
@@ -391,6 +485,70 @@ def test_adaptive_sweep_stops_when_the_interval_is_narrow_enough(tmp_path):
     assert ad.min < ns["cheap_war_rare"] <= ad.max
     m = load_summary(tmp_path / "a2").set_index("name")
     assert m.loc["never", "runs"] == ad.min and m.loc["never", "ci_high"] - m.loc["never", "ci_low"] <= 0.2
+
+
+def _wilson_rule(codes: list[int], ad) -> int:
+    """The adaptive rule of docs/experiments.md on the finished runs ``codes`` (None: not finished), computed
+    with scipy: from ``min``, go on by ``batch`` while the prefix is complete and its interval too wide."""
+    n = ad.min
+    while n < ad.max and None not in codes[:n]:
+        ok = [c for c in codes[:n] if c != ERROR]
+        if not ok:
+            break
+        ci = binomtest(ok.count(ESCALATION), len(ok)).proportion_ci(confidence_level=0.95, method="wilson")
+        if (ci.high - ci.low) / 2 <= ad.half_width:
+            break
+        n = min(n + ad.batch, ad.max)
+    return n
+
+
+# Replication outcomes of one point: half-width 0.14 at 20 runs, 0.114 at 30, 0.088 at 40 -> 40 runs.
+PLAN_OUTCOMES = [ESCALATION if r in (2, 11, 25) else ERROR if r == 7 else NO_ESCALATION for r in range(60)]
+
+
+def test_adaptive_plan_waits_for_the_complete_prefix(tmp_path):
+    exp = load_experiment(write(tmp_path, "adaptive.yaml", ADAPTIVE))
+    ad = exp.adaptive
+    assert _wilson_rule(PLAN_OUTCOMES, ad) == 40 and ad.min < 40 < ad.max  # the sequence is not trivial
+
+    # As read back from a folder: replications 59 down to 30 finish before 5, and 5 last of all.
+    plan = _Plan(exp)
+    plan.decide(0)
+    assert plan.target[0] == ad.min
+    order = [*range(59, 5, -1), *range(5)]
+    assert order.index(30) < order.index(4)
+    for r in order:
+        assert plan.record(0, r, PLAN_OUTCOMES[r])
+        plan.decide(0)
+        assert plan.target[0] == ad.min, f"moved before replication 5 finished (after {r})"
+    assert plan.done == ad.min - 1
+    assert plan.take(100) == [(0, 5)]  # the only key missing below the target
+    assert plan.record(0, 5, PLAN_OUTCOMES[5])
+    plan.decide(0)
+    assert plan.target[0] == 40 == _wilson_rule(PLAN_OUTCOMES, ad)
+    assert plan.done == 40 and plan.in_flight == 0 and plan.take(100) == []
+    assert not plan.record(0, 30, PLAN_OUTCOMES[30])  # already finished: ignored
+
+    # As in a sweep: keys taken in chunks, finishing in a random order.
+    rng = random.Random(7)
+    plan = _Plan(exp)
+    plan.decide(0)
+    finished: list[int | None] = [None] * ad.max
+    running: list[tuple[int, int]] = []
+    while True:
+        running += plan.take(rng.randint(1, 8))
+        if not running:
+            break
+        i, r = running.pop(rng.randrange(len(running)))
+        before = plan.target[0]
+        plan.record(i, r, PLAN_OUTCOMES[r])
+        finished[r] = PLAN_OUTCOMES[r]
+        plan.decide(0)
+        if plan.target[0] != before:
+            assert None not in finished[:before], "the target moved on an incomplete prefix"
+        assert plan.target[0] == _wilson_rule(finished, ad)
+    assert plan.target[0] == 40 and finished[:40] == PLAN_OUTCOMES[:40] and finished[40:] == [None] * 20
+    assert plan.done == 40 and plan.in_flight == 0
 
 
 # --------------------------------------------------------------------------- Wilson interval

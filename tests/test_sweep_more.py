@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.results import load_runs
+from experiments.results import load_runs, load_summary
 from experiments.runner import sweep
 from experiments.spec import load_experiment, run_seed
 from sim.cli import main
@@ -80,6 +80,8 @@ def test_adding_points_keeps_the_runs_already_done(tmp_path: Path) -> None:
     assert stats.done_before == len(before) == 24 and stats.done_now == 12 and len(after) == 36
     kept = after[after["point_id"].isin(before["point_id"])].reset_index(drop=True)
     assert kept.equals(before.reset_index(drop=True))
+    summary = load_summary(out)  # the points and summary describe the experiment as it is now
+    assert len(summary) == 3 and (summary["runs"] == 12).all()
 
 
 def test_another_seed_is_refused_in_the_same_folder(tmp_path: Path, capsys) -> None:
