@@ -6,6 +6,7 @@
 ``dipsim bench [--repeat N]``
 ``dipsim sweep EXPERIMENT [--out DIR] [--workers N] [--scheduler ADDRESS|local]``
 ``dipsim report DIR [--no-plots] [--rows N]``
+``dipsim viz [CONFIG] [--host 127.0.0.1] [--port N]``
 
 Bad input (a missing or malformed file, an invalid value, a bad ``--set``) ends with a short
 message on stderr naming the file, the field path and the problem, and exit code 2.
@@ -14,7 +15,9 @@ message on stderr naming the file, the field path and the problem, and exit code
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -86,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
         help="run on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' for a LocalCluster",
     )
     swp.set_defaults(func=_cmd_sweep)
+
+    viz = sub.add_parser("viz", help="watch a scenario in the browser (a Solara page; needs the viz extra)")
+    viz.add_argument("config", nargs="?", metavar="CONFIG", help="scenario YAML (default: the bundled scenario)")
+    viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    viz.add_argument("--port", type=int_in_range(0, 65536), default=8765, help="port (default: 8765; 0: any free port)")
+    viz.set_defaults(func=_cmd_viz)
 
     ben = sub.add_parser(
         "bench", add_help=False, help="print timing and memory figures (2022 run, 200-actor step); --help for options"
@@ -195,6 +204,46 @@ def _cmd_report(args: argparse.Namespace) -> int:
     result = report(Path(args.dir), plots=not args.no_plots, max_rows=args.rows or None)
     print(result.text)
     return EXIT_OK
+
+
+VIZ_CONFIG_ENV = "DIPSIM_VIZ_CONFIG"  # read by sim.app for the page's default scenario
+
+
+def viz_command(config: str | None, host: str, port: int) -> tuple[list[str], dict[str, str]]:
+    """The ``solara run`` command line and environment that serve the simulation page (``sim.app:page``)."""
+    argv = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "sim.app:page",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",  # on a machine without a desktop, webbrowser may start a text browser in the terminal
+        "--no-check-version",  # it asks PyPI, which an offline machine cannot reach
+    ]
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
+    env.pop(VIZ_CONFIG_ENV, None)
+    if config is not None:
+        env[VIZ_CONFIG_ENV] = str(Path(config).resolve())
+    return argv, env
+
+
+def _cmd_viz(args: argparse.Namespace) -> int:
+    if args.config is not None:
+        load_scenario(args.config)  # a bad file fails here, with the usual message, not on the page
+    if importlib.util.find_spec("solara") is None:  # solara itself is imported only by the server it starts
+        print("dipsim viz needs the viz extra: pip install 'dipsim[viz]'", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    argv, env = viz_command(args.config, args.host, args.port)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Become the server (one process: Ctrl-C and kill reach it directly, nothing is left behind).
+    os.execve(argv[0], argv, env)
+    return EXIT_OK  # not reached
 
 
 # --------------------------------------------------------------------------- human output

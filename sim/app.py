@@ -1,0 +1,197 @@
+"""The simulation page: Mesa's SolaraViz (Step, Play, Reset) on a scenario, with dipsim's views.
+
+Run it with ``dipsim viz [CONFIG]`` (or ``python -m solara run sim.app:page``). The default scenario is
+``$DIPSIM_VIZ_CONFIG`` (set by ``dipsim viz CONFIG``), else the bundled 2022 scenario.
+
+Controls (Mesa's model parameters; they take effect on Reset): a bundled scenario or a path to any scenario
+file (a path wins), the seed, and one slider per model parameter. A path that cannot be loaded shows the
+loader's error on the page and keeps the model that was shown.
+
+``page`` is a component, not a ``SolaraViz(...)`` element built at import: each browser session (and each
+reload) gets its own fresh model instead of sharing, and stepping, one module-level instance.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import solara
+from mesa.visualization import Slider, SolaraViz
+
+from sim.model import DiplomacyModel
+from sim.params import Parameters
+from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO, ScenarioError, load_scenario
+from sim.views import (
+    CalendarView,
+    EscalationView,
+    ExportView,
+    OutcomeBanner,
+    PositionsView,
+    ProposalLogView,
+    TrustNetworkView,
+    bundled_scenarios,
+    parse_seed,
+    resolve_config,
+    slider_spec,
+)
+
+CONFIG_ENV = "DIPSIM_VIZ_CONFIG"
+DEFAULT_CHOICE = DEFAULT_SCENARIO.relative_to(BUNDLED_CONFIGS).as_posix()
+
+
+class _Session:
+    """One browser session's page state: the model shown, and the error of the last model that could not be made."""
+
+    def __init__(self) -> None:
+        self.error: solara.Reactive[str | None] | None = None
+        self.shown: VizModel | None = None
+
+    def report(self, message: str | None) -> None:
+        if self.error is not None:
+            self.error.set(message)
+
+
+class _KeepShownOnError(type):
+    """Metaclass of the page's model classes. SolaraViz's Reset makes the next model as
+    ``type(model)(**controls)`` and would let a bad path or seed raise out of the click handler (which breaks
+    the page). For a per-session class (one with a ``session``), a model that cannot be made is reported to
+    the session instead, and the model shown is returned: it stays, steps and all."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        session: _Session | None = cls.__dict__.get("session")
+        if session is None:
+            return super().__call__(*args, **kwargs)
+        try:
+            model = super().__call__(*args, **kwargs)
+        except (ScenarioError, ValueError) as exc:
+            if session.shown is None:
+                raise
+            session.report(str(exc))
+            return session.shown
+        session.report(None)
+        session.shown = model
+        return model
+
+
+class VizModel(DiplomacyModel, metaclass=_KeepShownOnError):
+    """The page's model: a :class:`DiplomacyModel` built from the page's controls.
+
+    ``scenario_file`` (a bundled file, relative to ``configs/``) or ``scenario_path`` (any path; wins when
+    not empty), ``seed`` (text, as typed) and the model's parameters. The parameters that differ from the
+    scenario file's own are applied as ``parameters.NAME`` overrides of the file, exactly as
+    ``dipsim run --set`` does, so the run (and its config hash) is the one ``dipsim run`` reproduces.
+    ``scenario`` is Mesa's own keyword (SolaraViz's Reset passes an empty Mesa Scenario): ignored.
+    """
+
+    def __init__(
+        self,
+        scenario_file: str = DEFAULT_CHOICE,
+        scenario_path: str = "",
+        seed: str | int = "0",
+        scenario: Any = None,
+        **params: Any,
+    ):
+        path = resolve_config(scenario_file, scenario_path)
+        rng = parse_seed(seed)
+        base = load_scenario(path)
+        unknown = sorted(set(params) - set(Parameters.model_fields))
+        if unknown:
+            raise ScenarioError("parameters", [(name, "unknown model parameter") for name in unknown])
+        # Sliders give floats with binary noise (0.30000000000000004): keep what the slider shows.
+        values = {k: round(float(v), 9) for k, v in params.items()}
+        overrides = {k: v for k, v in values.items() if v != getattr(base.parameters, k)}
+        sc = load_scenario(path, {f"parameters.{k}": v for k, v in overrides.items()}) if overrides else base
+        super().__init__(config=sc, rng=rng)
+        self.config_path = path
+        self.overrides = overrides
+        self.initial_rung = self.rung.copy()
+
+
+def session_model_class(session: _Session) -> type[VizModel]:
+    """A subclass of :class:`VizModel` bound to one session (see :class:`_KeepShownOnError`)."""
+    return _KeepShownOnError("SessionVizModel", (VizModel,), {"session": session, "__module__": __name__})
+
+
+def default_controls() -> dict[str, Any]:
+    """The controls' initial values: ``$DIPSIM_VIZ_CONFIG`` as the bundled choice if it is one, else as a path."""
+    env = os.environ.get(CONFIG_ENV, "").strip()
+    choice, path = DEFAULT_CHOICE, ""
+    if env:
+        p = Path(env).expanduser().resolve()
+        try:
+            rel = p.relative_to(BUNDLED_CONFIGS).as_posix()
+        except ValueError:
+            rel = None
+        if rel in bundled_scenarios():
+            choice = rel
+        else:
+            path = env
+    return {"scenario_file": choice, "scenario_path": path, "seed": "0"}
+
+
+def model_params(controls: dict[str, Any], defaults: Parameters) -> dict[str, Any]:
+    """SolaraViz's ``model_params``: scenario choice, path, seed, and a slider per :class:`Parameters` field
+    (range from the field's bounds, initial value from ``defaults``)."""
+    out: dict[str, Any] = {
+        "scenario_file": {
+            "type": "Select",
+            "value": controls["scenario_file"],
+            "values": bundled_scenarios(),
+            "label": "Scenario (bundled)",
+        },
+        "scenario_path": {
+            "type": "InputText",
+            "value": controls["scenario_path"],
+            "label": "Scenario file path (wins over the bundled choice; Enter, then Reset)",
+        },
+        "seed": {"type": "InputText", "value": str(controls["seed"]), "label": "Seed"},
+    }
+    for name, field in Parameters.model_fields.items():
+        spec = slider_spec(name, getattr(defaults, name))
+        label = f"{name}: {field.description}" if field.description else name
+        out[name] = Slider(label, spec["value"], spec["min"], spec["max"], spec["step"], dtype=float)
+    return out
+
+
+# SolaraViz's grid (two columns); the outcome banner sits above it, on every page.
+COMPONENTS = [
+    CalendarView,
+    TrustNetworkView,
+    ProposalLogView,
+    PositionsView,
+    EscalationView,
+    ExportView,
+]
+
+
+def initial_model(cls: type[VizModel], controls: dict[str, Any]) -> tuple[VizModel, str | None]:
+    """The first model of a session; if the default scenario cannot be loaded, the bundled one and the error."""
+    try:
+        return cls(**controls), None
+    except (ScenarioError, ValueError) as exc:
+        return cls(), f"{exc}\n(showing the bundled scenario instead)"
+
+
+@solara.component
+def Page() -> None:
+    session = solara.use_memo(_Session, [])
+    cls = solara.use_memo(lambda: session_model_class(session), [])
+    controls = solara.use_memo(default_controls, [])
+    first = solara.use_memo(lambda: initial_model(cls, controls), [])
+    error = solara.use_reactive(first[1])
+    session.error = error
+    model = solara.use_reactive(first[0])
+    params = solara.use_memo(lambda: model_params(controls, first[0].config.parameters), [])
+    if error.value:
+        solara.Error(
+            f"Could not make the model: {error.value}",
+            classes=["dipsim-error"],
+            style={"white-space": "pre-wrap"},
+        )
+    OutcomeBanner(model.value)
+    SolaraViz(model, components=list(COMPONENTS), model_params=params, name="dipsim: crisis diplomacy")
+
+
+page = Page
