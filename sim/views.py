@@ -712,7 +712,7 @@ def ExportView(model: Any) -> None:
     cmd = export_command(path, model.seed if model.seed is not None else 0, params)
     with solara.Column(style=BOX, classes=["dipsim-export"]):
         _heading("Export", "this run from the command line")
-        solara.Preformatted(cmd, classes=["dipsim-command"])
+        solara.Preformatted(cmd, class_="dipsim-command")
         if path is not None:
             solara.FileDownload(
                 lambda: export_yaml(path, params).encode(),

@@ -1,0 +1,323 @@
+"""Browser tests of the simulation page: the real ``dipsim viz`` server in a subprocess, Debian's Chromium
+driven by Playwright (never ``playwright install``: it downloads a browser, which these machines cannot).
+
+Skipped when ``/usr/bin/chromium`` or the ``playwright`` package is missing, unless ``DIPSIM_REQUIRE_BROWSER=1``
+(set by CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SERVER_START_TIMEOUT = 60.0  # seconds until the server answers HTTP 200
+RENDER_TIMEOUT_MS = 60_000  # first render of the page (~1 s here; generous for a loaded 2-core CI box)
+STEP_TIMEOUT_MS = 30_000  # one Step, click to banner change
+
+# The export view's command line. sim/views.py passes classes=["dipsim-command"] to solara.Preformatted, which
+# hands it to ipyvue's Html widget; that widget's trait is class_, so the class is silently dropped and the <pre>
+# has none (as of this writing): the tests that read the command fail until views.py passes class_=....
+PRE_COMMAND = "pre.dipsim-command"
+
+DAY_RE = re.compile(r"day (\d+) of (\d+)")
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("DIPSIM_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests required (DIPSIM_REQUIRE_BROWSER=1) but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen[Any]) -> None:
+    """Stop the server's process group and reap it (no zombie left)."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+            return
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+@pytest.fixture(scope="module")
+def sync_api() -> Any:
+    if not CHROMIUM.exists():
+        _missing(f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _missing("the playwright package is not installed (pip install playwright)")
+    return sync_api
+
+
+@pytest.fixture(scope="module")
+def server(sync_api: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a ``dipsim viz`` server on the bundled scenario (a fresh port, stopped at the end)."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("viz") / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim.cli", "viz", "--port", str(port)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if proc.poll() is not None:  # died, or another server owns the port and would answer instead
+                pytest.fail(f"dipsim viz exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"dipsim viz gave no HTTP 200 in {SERVER_START_TIMEOUT:.0f} s:\n{log_path.read_text()}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser(sync_api: Any) -> Iterator[Any]:
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    """A new page (a new Solara session, so a new model) on the app, rendered; no ``pageerror`` allowed."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1200})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.set_default_timeout(STEP_TIMEOUT_MS)
+    pg.goto(server)
+    pg.wait_for_selector(".dipsim-export", timeout=RENDER_TIMEOUT_MS)
+    try:
+        yield pg
+        assert errors == [], f"pageerror events: {errors}"
+    finally:
+        context.close()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def banner(pg: Any) -> str:
+    return pg.locator(".dipsim-outcome").inner_text()
+
+
+def day(pg: Any) -> int:
+    m = DAY_RE.search(banner(pg))
+    assert m, f"no 'day N of M' in the banner: {banner(pg)!r}"
+    return int(m.group(1))
+
+
+def wait_day(pg: Any, predicate: str, timeout: int = STEP_TIMEOUT_MS) -> None:
+    """Wait until the banner's day satisfies ``predicate`` (a JS expression in ``d``)."""
+    pg.wait_for_function(
+        """(pred) => {
+            const el = document.querySelector('.dipsim-outcome');
+            const m = el && el.innerText.match(/day (\\d+) of/);
+            if (!m) return false;
+            const d = parseInt(m[1]);
+            return eval(pred);
+        }""",
+        arg=predicate,
+        timeout=timeout,
+        polling="raf",
+    )
+
+
+def step(pg: Any) -> float:
+    """Click Step; wait for the banner's day to advance by one; the seconds it took."""
+    before = day(pg)
+    t0 = time.perf_counter()
+    pg.get_by_role("button", name="Step", exact=True).click()
+    wait_day(pg, f"d === {before + 1}")
+    return time.perf_counter() - t0
+
+
+def step_until(pg: Any, date_text: str, max_steps: int = 57) -> list[float]:
+    times = []
+    while date_text not in banner(pg):
+        assert len(times) < max_steps, f"never reached {date_text}: {banner(pg)!r}"
+        times.append(step(pg))
+    return times
+
+
+def reset(pg: Any) -> None:
+    pg.get_by_role("button", name="Reset", exact=True).click()
+
+
+# --------------------------------------------------------------------------- tests
+
+VIEWS = [
+    ".dipsim-outcome",
+    ".dipsim-calendar",
+    ".dipsim-network",
+    ".dipsim-proposals",
+    ".dipsim-positions",
+    ".dipsim-escalation",
+    ".dipsim-export",
+]
+ACTORS = ["RUS", "USA", "NATO", "EU", "UKR", "GEO", "FRA", "OSCE"]
+
+
+def test_page_loads_with_every_view_and_the_actors(page: Any) -> None:
+    for sel in VIEWS:
+        assert page.locator(sel).count() == 1, f"view {sel} missing"
+        page.locator(sel).wait_for(state="visible")
+    assert "day 0 of 57" in banner(page)
+    network = page.locator(".dipsim-network").inner_text()
+    for actor in ACTORS:
+        assert f"{actor} (" in network, f"actor {actor} not named in the trust network view"
+    assert page.locator(".dipsim-network img").count() >= 1
+    assert page.locator(".dipsim-positions img").count() >= 1
+    assert page.locator(".dipsim-escalation img").count() >= 1
+    assert "Monday 03 January 2022" in page.locator(".dipsim-calendar").inner_text()
+    assert page.locator(PRE_COMMAND).count() == 1, f"no {PRE_COMMAND} in the export view (see PRE_COMMAND)"
+    assert page.locator(PRE_COMMAND).inner_text().startswith("dipsim run")
+    assert page.locator(".dipsim-error").count() == 0
+
+
+def test_step_to_geneva_shows_its_proposals_and_moves_the_calendar(page: Any) -> None:
+    calendar = page.locator(".dipsim-calendar")
+    assert "Today: Monday 03 January 2022" in calendar.inner_text()
+    assert "10 Jan · US-Russia talks in Geneva" in calendar.inner_text()
+    times = step_until(page, "(10 January 2022)")
+    assert re.search(r"day 8 of 57 \(10 January 2022\)", banner(page)), banner(page)
+    print(
+        f"\nStep -> banner update, {len(times)} steps: "
+        + ", ".join(f"{t:.3f}" for t in times)
+        + f" s; median {sorted(times)[len(times) // 2]:.3f} s, max {max(times):.3f} s"
+    )
+    text = calendar.inner_text()
+    assert "Today: Monday 10 January 2022" in text
+    assert "Today's venue: 10 Jan · US-Russia talks in Geneva" in text
+    assert "10 Jan · US-Russia talks in Geneva" not in text.split("Venues to come")[1]
+    geneva = page.locator(".dipsim-proposal", has_text="geneva_ssd")
+    assert geneva.count() >= 1, page.locator(".dipsim-proposals").inner_text()
+    first = geneva.first
+    assert "2022-01-10" in first.inner_text()
+    first.click()
+    why = page.locator(".dipsim-why")
+    why.wait_for(state="visible")
+    assert "reservation" in why.inner_text()
+
+
+def test_play_runs_and_a_second_click_stops_it(page: Any) -> None:
+    play = page.locator(".v-btn", has_text="▶")
+    play.click()
+    wait_day(page, "d >= 3", timeout=60_000)
+    pause = page.locator(".v-btn", has_text="❚❚")
+    assert pause.count() == 1, "Play did not turn into a pause button"
+    pause.click()
+    page.locator(".v-btn", has_text="▶").wait_for()
+    time.sleep(1.0)  # let a step already under way finish
+    stopped = day(page)
+    time.sleep(2.0)
+    assert day(page) == stopped, "the day still advances after the second click on Play"
+    assert stopped < 57
+    step(page)  # the page still works after stopping
+
+
+def test_slider_then_reset_makes_a_model_with_that_value(page: Any) -> None:
+    slider = page.get_by_role("slider", name=re.compile(r"^noise:"))
+    before = float(slider.get_attribute("aria-valuenow"))
+    slider.focus()
+    for _ in range(5):
+        slider.press("ArrowRight")
+    page.wait_for_function(
+        "([el, v]) => parseFloat(el.getAttribute('aria-valuenow')) !== v", arg=[slider.element_handle(), before]
+    )
+    value = float(slider.get_attribute("aria-valuenow"))
+    assert value > before
+    command = page.locator(PRE_COMMAND)
+    assert command.count() == 1, f"no {PRE_COMMAND} in the export view (see PRE_COMMAND)"
+    assert "parameters.noise" not in command.inner_text()  # takes effect on Reset only
+    step(page)
+    reset(page)
+    wait_day(page, "d === 0")
+    page.wait_for_function(
+        "([sel, v]) => (document.querySelector(sel)?.innerText ?? '').includes('--set parameters.noise=' + v)",
+        arg=[PRE_COMMAND, repr(round(value, 9))],
+    )
+    assert f"--set parameters.noise={round(value, 9)!r}" in command.inner_text()
+    step(page)
+
+
+def test_bad_path_shows_a_readable_error_and_the_app_keeps_working(page: Any) -> None:
+    bad = "/nonexistent/dipsim/no_such_scenario.yaml"
+    box = page.get_by_label(re.compile(r"^Scenario file path"))
+    box.fill(bad)
+    box.press("Enter")
+    step(page)
+    reset(page)
+    error = page.locator(".dipsim-error")
+    error.wait_for(state="visible")
+    text = error.inner_text()
+    assert "Could not make the model" in text
+    assert "no_such_scenario.yaml" in text
+    assert "Traceback" not in text
+    # the model shown is kept, and still steps
+    n = day(page)
+    step(page)
+    assert day(page) == n + 1
+    for sel in VIEWS:
+        assert page.locator(sel).count() == 1, f"view {sel} missing after the error"
+
+
+def test_screenshot_after_vienna(page: Any, tmp_path: Path) -> None:
+    step_until(page, "(13 January 2022)")
+    assert "day 11 of 57 (13 January 2022)" in banner(page)
+    assert page.locator(".dipsim-proposal", has_text="osce_permanent_council").count() >= 1
+    out = tmp_path / "after_vienna.png"
+    page.screenshot(path=str(out), full_page=True)
+    assert out.stat().st_size > 10_000
+    shutil.copy(out, "/tmp/after_vienna.png")
+    print(f"\nscreenshot: {out} (copied to /tmp/after_vienna.png)")
