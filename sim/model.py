@@ -37,6 +37,29 @@ from sim.rules.utility import compromise, issue_utilities
 from sim.rules.war import CostPriors, coalition_capability, war_values, win_probability
 from sim.scenario import Scenario, ScenarioError, Venue, config_sha256, load_scenario
 
+# The decision log: one row per evaluation of a package, with what was compared (why it was accepted or not).
+DECISION_COLUMNS = [
+    "step",
+    "date",
+    "venue",
+    "proposer",
+    "actor",
+    "package",
+    "legal_form",
+    "accepted",
+    "reason",
+    "value",
+    "status_quo_value",
+    "war_option",
+    "reservation",
+    "trust",
+    "trust_effective",
+    "trust_discount",
+    "crossed_red_lines",
+    "missing_linkage",
+    "ratification",
+]
+
 
 class DiplomacyModel(mesa.Model):
     """Agent-based model of crisis diplomacy.
@@ -77,27 +100,7 @@ class DiplomacyModel(mesa.Model):
                 "agreed": lambda m: m.agreed.copy(),
             },
             tables={
-                "decisions": [
-                    "step",
-                    "date",
-                    "venue",
-                    "proposer",
-                    "actor",
-                    "package",
-                    "legal_form",
-                    "accepted",
-                    "reason",
-                    "value",
-                    "status_quo_value",
-                    "war_option",
-                    "reservation",
-                    "trust",
-                    "trust_effective",
-                    "trust_discount",
-                    "crossed_red_lines",
-                    "missing_linkage",
-                    "ratification",
-                ],
+                "decisions": DECISION_COLUMNS,
             },
         )
         self.running = True

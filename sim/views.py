@@ -38,6 +38,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from mesa.visualization.utils import update_counter
 
+from sim.model import DECISION_COLUMNS
 from sim.params import Parameters
 from sim.scenario import BUNDLED_CONFIGS, apply_overrides, read_raw
 
@@ -291,21 +292,8 @@ def proposal_log(model: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-REASON_COLUMNS = [
-    "actor",
-    "accepted",
-    "reason",
-    "value",
-    "status_quo_value",
-    "war_option",
-    "reservation",
-    "trust",
-    "trust_effective",
-    "trust_discount",
-    "crossed_red_lines",
-    "missing_linkage",
-    "ratification",
-]
+# The decision log's columns from the recipient on, except the package (shown with the proposal).
+REASON_COLUMNS = ["actor", *DECISION_COLUMNS[DECISION_COLUMNS.index("accepted") :]]
 
 
 def proposal_reasons(model: Any, step: int, venue: str, proposer: str) -> pd.DataFrame:
