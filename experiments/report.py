@@ -138,7 +138,8 @@ def _ok_and_escalated(runs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return ok, ok & runs["escalated"].astype("boolean").fillna(False).astype(bool)
 
 
-def _is_named(points: pd.DataFrame) -> bool:
+def is_named(points: pd.DataFrame) -> bool:
+    """Whether the points are named (counterfactual ``points`` designs)."""
     return "name" in points.columns and points["name"].notna().any()
 
 
@@ -173,7 +174,7 @@ def summary_table(out: str | Path | Sweep) -> pd.DataFrame:
     unlisted = set(sw.points["point_id"]) - set(table["point_id"])
     if unlisted:
         table = pd.concat([table, _unlisted_rows(sw, unlisted, agreed)], ignore_index=True)
-    keep = ["point_id"] + (["name"] if _is_named(sw.points) else []) + sw.paths
+    keep = ["point_id"] + (["name"] if is_named(sw.points) else []) + sw.paths
     return table[keep + list(SUMMARY_COLUMNS) + agreed].reset_index(drop=True)
 
 
@@ -305,8 +306,15 @@ def sensitivity_indices(out: str | Path | Sweep) -> pd.DataFrame | None:
     return df
 
 
+def _method(df: pd.DataFrame | None) -> str:
+    """sobol | morris: how the indices in ``df`` were computed."""
+    if df is None:
+        return ""
+    return str(df.attrs.get("method", "sobol" if "S1" in df.columns else "morris"))
+
+
 def format_indices(df: pd.DataFrame) -> str:
-    method = df.attrs.get("method", "sobol" if "S1" in df.columns else "morris")
+    method = _method(df)
     head = (
         "Sobol indices of P(escalation) (S1 first order, ST total; *_conf: 95% bootstrap half-width)"
         if method == "sobol"
@@ -318,7 +326,7 @@ def format_indices(df: pd.DataFrame) -> str:
 # --------------------------------------------------------------------------- survival
 
 
-def _labels(sw: Sweep) -> dict[str, str]:
+def point_labels(sw: Sweep) -> dict[str, str]:
     """A short legend label per point: its name, its varied values, or its id."""
     pts = sw.points
     varied = [p for p in sw.paths if pts[p].nunique(dropna=False) > 1]
@@ -360,7 +368,7 @@ def survival_curves(out: str | Path | Sweep, censoring: str = "horizon") -> pd.D
     cens_time = pd.Series(horizon, index=runs.index) if censoring == "horizon" else steps_run
     time = esc_time.where(esc, cens_time)
     frame = pd.DataFrame({"point_id": runs["point_id"], "time": time, "status": esc.astype(int)})[ok]
-    labels = _labels(sw)
+    labels = point_labels(sw)
     names = sw.points.set_index("point_id")["name"] if "name" in sw.points.columns else None
     by_point = dict(list(frame.groupby("point_id", sort=False)))
     pieces = []
@@ -431,7 +439,7 @@ def _varied(sw: Sweep) -> list[str]:
 
 def _grid_paths(sw: Sweep, table: pd.DataFrame) -> list[str] | None:
     """The varied paths if the points are exactly their full Cartesian product (each combination once)."""
-    if sw.sampler not in (None, "grid") or _is_named(sw.points):
+    if sw.sampler not in (None, "grid") or is_named(sw.points):
         return None
     varied = _varied(sw)
     if not varied or table[varied].isna().any().any():
@@ -463,58 +471,67 @@ def _pooled(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return pooled
 
 
-def plot_probability(sw: Sweep, table: pd.DataFrame, plots: Path) -> list[Path]:
-    """P(escalation) against each varied numeric path with >= 3 values, with its 95% band."""
+def probability_paths(sw: Sweep, table: pd.DataFrame) -> list[str]:
+    """The varied paths that get a P(escalation) line plot: numeric, with at least 3 values."""
+    return [p for p in _varied(sw) if _numeric(table[p]) and table[p].nunique() >= 3]
+
+
+def probability_figure(sw: Sweep, table: pd.DataFrame, path: str) -> Any:
+    """P(escalation) against ``path``, with its 95% band.
+
+    A two-parameter grid gets one line per value of the other parameter; a larger grid pools the runs of the
+    points sharing a value of ``path``; any other design shows each point with its Wilson interval.
+    """
     import matplotlib
 
-    written: list[Path] = []
     grid = _grid_paths(sw, table)
-    for path in _varied(sw):
-        col = table[path]
-        if not _numeric(col) or col.nunique() < 3:
-            continue
-        fig = _figure()
-        ax = fig.add_subplot()
-        if grid is not None:
-            others = [p for p in grid if p != path]
-            if len(others) == 1:
-                other = others[0]
-                values = _sorted_values(table[other])
-                cmap = matplotlib.colormaps["viridis"]
-                for i, v in enumerate(values):
-                    sub = _pooled(table[table[other] == v], [path])
-                    color = cmap(i / max(1, len(values) - 1) * 0.9)
-                    ax.plot(sub[path], sub["p"], marker="o", color=color, label=f"{_fmt_value(v)}")
-                    ax.fill_between(sub[path], sub["low"], sub["high"], color=color, alpha=0.18, linewidth=0)
-                ax.legend(title=other, fontsize="small", title_fontsize="small")
-                title = f"P(escalation) against {path}, one line per {other}"
-            else:
-                sub = _pooled(table, [path])
-                ax.plot(sub[path], sub["p"], marker="o", color="C0", label="P(escalation)")
-                ax.fill_between(sub[path], sub["low"], sub["high"], color="C0", alpha=0.2, linewidth=0, label="95%")
-                what = "pooled over the other parameters" if others else "Wilson 95% band"
-                title = f"P(escalation) against {path} ({what})"
+    fig = _figure()
+    ax = fig.add_subplot()
+    if grid is not None and path in grid:
+        others = [p for p in grid if p != path]
+        if len(others) == 1:
+            other = others[0]
+            values = _sorted_values(table[other])
+            cmap = matplotlib.colormaps["viridis"]
+            for i, v in enumerate(values):
+                sub = _pooled(table[table[other] == v], [path])
+                color = cmap(i / max(1, len(values) - 1) * 0.9)
+                ax.plot(sub[path], sub["p"], marker="o", color=color, label=f"{_fmt_value(v)}")
+                ax.fill_between(sub[path], sub["low"], sub["high"], color=color, alpha=0.18, linewidth=0)
+            ax.legend(title=other, fontsize="small", title_fontsize="small")
+            title = f"P(escalation) against {path}, one line per {other}"
         else:
-            ok = table["p_escalation"].notna()
-            x, p = table.loc[ok, path], table.loc[ok, "p_escalation"]
-            # Wilson bounds can sit a rounding error inside p at 0 or 1: clip so the bars are never negative.
-            err = np.clip(np.vstack([p - table.loc[ok, "ci_low"], table.loc[ok, "ci_high"] - p]), 0.0, None)
-            ax.errorbar(x, p, yerr=err, fmt="o", markersize=3, alpha=0.6, elinewidth=0.8, color="C0")
-            title = f"P(escalation) at each point against {path} (bars: Wilson 95%)"
-        ax.set_title(title, fontsize="medium")
-        ax.set_xlabel(path)
-        ax.set_ylabel("P(escalation)")
-        ax.set_ylim(-0.02, 1.02)
-        ax.grid(alpha=0.3)
-        written.append(_save(fig, plots / f"p_escalation_vs_{_slug(path)}.png"))
-    return written
+            sub = _pooled(table, [path])
+            ax.plot(sub[path], sub["p"], marker="o", color="C0", label="P(escalation)")
+            ax.fill_between(sub[path], sub["low"], sub["high"], color="C0", alpha=0.2, linewidth=0, label="95%")
+            what = "pooled over the other parameters" if others else "Wilson 95% band"
+            title = f"P(escalation) against {path} ({what})"
+    else:
+        ok = table["p_escalation"].notna()
+        x, p = table.loc[ok, path], table.loc[ok, "p_escalation"]
+        # Wilson bounds can sit a rounding error inside p at 0 or 1: clip so the bars are never negative.
+        err = np.clip(np.vstack([p - table.loc[ok, "ci_low"], table.loc[ok, "ci_high"] - p]), 0.0, None)
+        ax.errorbar(x, p, yerr=err, fmt="o", markersize=3, alpha=0.6, elinewidth=0.8, color="C0")
+        title = f"P(escalation) at each point against {path} (bars: Wilson 95%)"
+    ax.set_title(title, fontsize="medium")
+    ax.set_xlabel(path)
+    ax.set_ylabel("P(escalation)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    return fig
 
 
-def plot_heatmap(sw: Sweep, table: pd.DataFrame, plots: Path) -> list[Path]:
-    """A heatmap of P(escalation) when the design is a two-parameter grid."""
+def heatmap_paths(sw: Sweep, table: pd.DataFrame) -> tuple[str, str] | None:
+    """The two paths of a two-parameter grid (the heatmap's x and y), else None."""
     grid = _grid_paths(sw, table)
-    if grid is None or len(grid) != 2:
-        return []
+    return (grid[0], grid[1]) if grid is not None and len(grid) == 2 else None
+
+
+def heatmap_figure(sw: Sweep, table: pd.DataFrame) -> Any | None:
+    """A heatmap of P(escalation) when the design is a two-parameter grid (else None)."""
+    grid = heatmap_paths(sw, table)
+    if grid is None:
+        return None
     xp, yp = grid
     xs, ys = _sorted_values(table[xp]), _sorted_values(table[yp])
     z = np.full((len(ys), len(xs)), np.nan)
@@ -541,13 +558,13 @@ def plot_heatmap(sw: Sweep, table: pd.DataFrame, plots: Path) -> list[Path]:
                 color = "white" if z[i, j] < 0.6 else "black"
                 ax.text(j, i, text, ha="center", va="center", fontsize="x-small", color=color)
     ax.set_title("P(escalation) [Wilson 95%]", fontsize="medium")
-    return [_save(fig, plots / "heatmap.png")]
+    return fig
 
 
-def plot_points(sw: Sweep, table: pd.DataFrame, plots: Path) -> list[Path]:
-    """P(escalation) per named point (counterfactuals) as horizontal bars with their interval."""
-    if not _is_named(sw.points):
-        return []
+def points_figure(sw: Sweep, table: pd.DataFrame) -> Any | None:
+    """P(escalation) per named point (counterfactuals) as horizontal bars with their interval (else None)."""
+    if not is_named(sw.points):
+        return None
     t = table.iloc[::-1]
     labels = [n if isinstance(n, str) else pid for n, pid in zip(t["name"], t["point_id"], strict=True)]
     p = t["p_escalation"].to_numpy(dtype=float)
@@ -560,14 +577,14 @@ def plot_points(sw: Sweep, table: pd.DataFrame, plots: Path) -> list[Path]:
     ax.set_xlabel("P(escalation) (bars: Wilson 95%)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_title("P(escalation) per counterfactual", fontsize="medium")
-    return [_save(fig, plots / "p_escalation_by_point.png")]
+    return fig
 
 
-def plot_indices(df: pd.DataFrame | None, plots: Path) -> list[Path]:
-    """Sobol S1/ST or Morris mu*/sigma as grouped bars, confidence as error bars."""
+def indices_figure(df: pd.DataFrame | None) -> Any | None:
+    """Sobol S1/ST or Morris mu*/sigma as grouped bars, confidence as error bars (None without indices)."""
     if df is None or df.empty:
-        return []
-    method = df.attrs.get("method", "sobol" if "S1" in df.columns else "morris")
+        return None
+    method = _method(df)
     x = np.arange(len(df))
     width = 0.38
     fig = _figure(max(5.0, 1.5 + 0.8 * len(df)), 4.5)
@@ -585,21 +602,26 @@ def plot_indices(df: pd.DataFrame | None, plots: Path) -> list[Path]:
     ax.legend(fontsize="small")
     ax.grid(axis="y", alpha=0.3)
     ax.set_title(f"{method.capitalize()} sensitivity indices (error bars: 95% confidence)", fontsize="medium")
-    return [_save(fig, plots / f"sensitivity_{method}.png")]
+    return fig
 
 
-def plot_survival(curves: pd.DataFrame, table: pd.DataFrame, plots: Path) -> list[Path]:
-    """Kaplan-Meier curves, at most MAX_SURVIVAL_CURVES (those with the highest P(escalation))."""
-    if curves.empty:
-        return []
+def survival_choice(table: pd.DataFrame) -> tuple[list[str], str | None]:
+    """The points whose curves the report draws: all if at most MAX_SURVIVAL_CURVES (in design order), else
+    the MAX_SURVIVAL_CURVES with the highest P(escalation); and the legend title saying so (or None)."""
     ranked = table.dropna(subset=["p_escalation"]).sort_values("p_escalation", ascending=False, kind="stable")
     chosen = list(ranked["point_id"])
-    legend_title = None
     if len(chosen) > MAX_SURVIVAL_CURVES:
-        legend_title = f"{MAX_SURVIVAL_CURVES} of {len(chosen)} points, highest P(escalation)"
-        chosen = chosen[:MAX_SURVIVAL_CURVES]
-    else:
-        chosen = [p for p in table["point_id"] if p in set(chosen)]  # design order when all are shown
+        return chosen[:MAX_SURVIVAL_CURVES], f"{MAX_SURVIVAL_CURVES} of {len(chosen)} points, highest P(escalation)"
+    return [p for p in table["point_id"] if p in set(chosen)], None
+
+
+def survival_figure(curves: pd.DataFrame, table: pd.DataFrame, chosen: list[str] | None = None) -> Any | None:
+    """Kaplan-Meier curves of the points ``chosen`` (default: ``survival_choice``); None without curves."""
+    if curves.empty:
+        return None
+    legend_title = None
+    if chosen is None:
+        chosen, legend_title = survival_choice(table)
     fig = _figure(7.5, 4.8)
     ax = fig.add_subplot()
     alpha = 0.15 if len(chosen) <= 3 else 0.06
@@ -615,9 +637,25 @@ def plot_survival(curves: pd.DataFrame, table: pd.DataFrame, plots: Path) -> lis
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlim(left=0)
     ax.grid(alpha=0.3)
-    ax.legend(title=legend_title, fontsize="x-small", title_fontsize="x-small", loc="best")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(title=legend_title, fontsize="x-small", title_fontsize="x-small", loc="best")
     ax.set_title("Time to escalation (Kaplan-Meier, 95% band; no escalation = censored at horizon)", fontsize="small")
-    return [_save(fig, plots / "survival.png")]
+    return fig
+
+
+def figures(sw: Sweep, table: pd.DataFrame, indices: pd.DataFrame | None, curves: pd.DataFrame) -> dict[str, Any]:
+    """Every plot of the report, by its PNG file name (the browser's sweep page draws the same figures)."""
+    out: dict[str, Any] = {}
+    for path in probability_paths(sw, table):
+        out[f"p_escalation_vs_{_slug(path)}.png"] = probability_figure(sw, table, path)
+    named = {
+        "heatmap.png": heatmap_figure(sw, table),
+        "p_escalation_by_point.png": points_figure(sw, table),
+        f"sensitivity_{_method(indices)}.png": indices_figure(indices),
+        "survival.png": survival_figure(curves, table),
+    }
+    out.update({name: fig for name, fig in named.items() if fig is not None})
+    return out
 
 
 # --------------------------------------------------------------------------- the report
@@ -634,6 +672,16 @@ class ReportResult:
     plots: list[Path]
     notes: list[str]
     text: str
+    sweep: Sweep
+
+    @property
+    def headline(self) -> str:
+        """Points, runs, errors and escalations in one line."""
+        t = self.summary
+        return (
+            f"{len(t)} point(s), {int(t['runs'].sum())} run(s), {int(t['errors'].sum())} error(s), "
+            f"{int(t['escalations'].sum())} escalation(s)"
+        )
 
 
 def report(out: Path | str, plots: bool = True, max_rows: int | None = 40) -> ReportResult:
@@ -645,26 +693,17 @@ def report(out: Path | str, plots: bool = True, max_rows: int | None = 40) -> Re
     curves = survival_curves(sw)
     written: list[Path] = []
     if plots:
-        folder = sw.out / "plots"
-        written += plot_probability(sw, table, folder)
-        written += plot_heatmap(sw, table, folder)
-        written += plot_points(sw, table, folder)
-        written += plot_indices(indices, folder)
-        written += plot_survival(curves, table, folder)
+        written = [_save(fig, sw.out / "plots" / name) for name, fig in figures(sw, table, indices, curves).items()]
 
-    n_runs, n_err = int(table["runs"].sum()), int(table["errors"].sum())
-    lines = [
-        f"{sw.out}: {len(table)} point(s), {n_runs} run(s), {n_err} error(s), "
-        f"{int(table['escalations'].sum())} escalation(s)",
-        "",
-        format_summary(table, _varied(sw) or sw.paths, max_rows),
-    ]
+    result = ReportResult(
+        out=sw.out, summary=table, indices=indices, survival=curves, plots=written, notes=notes, text="", sweep=sw
+    )
+    lines = [f"{sw.out}: {result.headline}", "", format_summary(table, _varied(sw) or sw.paths, max_rows)]
     if indices is not None:
         lines += ["", format_indices(indices)]
     if notes:
         lines += [""] + notes
     if written:
         lines += ["", f"plots written to {sw.out / 'plots'}: " + ", ".join(p.name for p in written)]
-    return ReportResult(
-        out=sw.out, summary=table, indices=indices, survival=curves, plots=written, notes=notes, text="\n".join(lines)
-    )
+    result.text = "\n".join(lines)
+    return result

@@ -1,13 +1,14 @@
-"""The simulation page: Mesa's SolaraViz (Step, Play, Reset) on a scenario, with dipsim's views.
+"""dipsim's browser app: the simulation page (Mesa's SolaraViz: Step, Play, Reset, with dipsim's views) at
+``/``, and the sweep-results page (``experiments.views``) at ``/sweep``; tabs in the app bar switch between them.
 
-Run it with ``dipsim viz [CONFIG]`` (or ``python -m solara run sim.app:page``). The default scenario is
-``$DIPSIM_VIZ_CONFIG`` (set by ``dipsim viz CONFIG``), else the bundled 2022 scenario.
+Run it with ``dipsim viz [CONFIG] [--results DIR]`` (or ``python -m solara run sim.app``). The default scenario
+is ``$DIPSIM_VIZ_CONFIG`` (set by ``dipsim viz CONFIG``), else the bundled 2022 scenario.
 
 Controls (Mesa's model parameters; they take effect on Reset): a bundled scenario or a path to any scenario
 file (a path wins), the seed, and one slider per model parameter. A path that cannot be loaded shows the
 loader's error on the page and keeps the model that was shown.
 
-``page`` is a component, not a ``SolaraViz(...)`` element built at import: each browser session (and each
+``SimulationPage`` is a component, not a ``SolaraViz(...)`` element built at import: each browser session (and each
 reload) gets its own fresh model instead of sharing, and stepping, one module-level instance.
 """
 
@@ -148,10 +149,11 @@ def model_params(controls: dict[str, Any], defaults: Parameters) -> dict[str, An
         },
         "seed": {"type": "InputText", "value": str(controls["seed"]), "label": "Seed"},
     }
-    for name, field in Parameters.model_fields.items():
+    # Labelled by name alone: a long label leaves the slider no width in the sidebar. The export view lists
+    # each parameter's meaning.
+    for name in Parameters.model_fields:
         spec = slider_spec(name, getattr(defaults, name))
-        label = f"{name}: {field.description}" if field.description else name
-        out[name] = Slider(label, spec["value"], spec["min"], spec["max"], spec["step"], dtype=float)
+        out[name] = Slider(name, spec["value"], spec["min"], spec["max"], spec["step"], dtype=float)
     return out
 
 
@@ -175,7 +177,7 @@ def initial_model(cls: type[VizModel], controls: dict[str, Any]) -> tuple[VizMod
 
 
 @solara.component
-def Page() -> None:
+def SimulationPage() -> None:
     session = solara.use_memo(_Session, [])
     cls = solara.use_memo(lambda: session_model_class(session), [])
     controls = solara.use_memo(default_controls, [])
@@ -194,4 +196,35 @@ def Page() -> None:
     SolaraViz(model, components=list(COMPONENTS), model_params=params, name="dipsim: crisis diplomacy")
 
 
-page = Page
+@solara.component
+def SweepResultsPage() -> None:
+    # Imported when the page is first shown: the simulation page does not need pandas' Parquet readers.
+    from experiments.views import SweepPage
+
+    SweepPage()
+
+
+@solara.component
+def Layout(children: list[Any]) -> solara.Element:
+    """Solara's AppLayout with one tab per route, named by the route's label (AppLayout's own tabs show paths)."""
+    route, siblings = solara.use_route()
+    router = solara.use_router()
+    index = siblings.index(route) if route in siblings else 0
+
+    def go(i: int) -> None:
+        router.push(solara.resolve_path(siblings[i], level=0))
+
+    tabs = solara.lab.Tabs(
+        value=index,
+        on_value=go,
+        align="center",
+        children=[solara.lab.Tab(r.label or r.path, classes=["dipsim-tab"]) for r in siblings],
+    )
+    return solara.AppLayout(children=[solara.AppBar(children=[tabs]), *children])
+
+
+# Solara's routing: ``solara run sim.app`` serves these (the module has no ``Page``); ``Layout`` wraps both.
+routes = [
+    solara.Route(path="/", component=SimulationPage, label="Simulation", layout=Layout),
+    solara.Route(path="sweep", component=SweepResultsPage, label="Sweep results"),
+]

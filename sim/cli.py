@@ -6,7 +6,7 @@
 ``dipsim bench [--repeat N]``
 ``dipsim sweep EXPERIMENT [--out DIR] [--workers N] [--scheduler ADDRESS|local]``
 ``dipsim report DIR [--no-plots] [--rows N]``
-``dipsim viz [CONFIG] [--host 127.0.0.1] [--port N]``
+``dipsim viz [CONFIG] [--results DIR] [--host 127.0.0.1] [--port N]``
 
 Bad input (a missing or malformed file, an invalid value, a bad ``--set``) ends with a short
 message on stderr naming the file, the field path and the problem, and exit code 2.
@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
 
     viz = sub.add_parser("viz", help="watch a scenario in the browser (a Solara page; needs the viz extra)")
     viz.add_argument("config", nargs="?", metavar="CONFIG", help="scenario YAML (default: the bundled scenario)")
+    viz.add_argument(
+        "--results", metavar="DIR", help="output folder of `dipsim sweep` shown first on the sweep page (/sweep)"
+    )
     viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     viz.add_argument("--port", type=int_in_range(0, 65536), default=8765, help="port (default: 8765; 0: any free port)")
     viz.set_defaults(func=_cmd_viz)
@@ -207,16 +210,19 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 VIZ_CONFIG_ENV = "DIPSIM_VIZ_CONFIG"  # read by sim.app for the page's default scenario
+VIZ_RESULTS_ENV = "DIPSIM_VIZ_RESULTS"  # read by experiments.views for the sweep page's first folder
 
 
-def viz_command(config: str | None, host: str, port: int) -> tuple[list[str], dict[str, str]]:
-    """The ``solara run`` command line and environment that serve the simulation page (``sim.app:page``)."""
+def viz_command(
+    config: str | None, host: str, port: int, results: str | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The ``solara run`` command line and environment that serve the app (``sim.app``: its two pages)."""
     argv = [
         sys.executable,
         "-m",
         "solara",
         "run",
-        "sim.app:page",
+        "sim.app",
         "--host",
         host,
         "--port",
@@ -227,18 +233,27 @@ def viz_command(config: str | None, host: str, port: int) -> tuple[list[str], di
     ]
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
     env.pop(VIZ_CONFIG_ENV, None)
+    env.pop(VIZ_RESULTS_ENV, None)
     if config is not None:
         env[VIZ_CONFIG_ENV] = str(Path(config).resolve())
+    if results is not None:
+        env[VIZ_RESULTS_ENV] = str(Path(results).resolve())
     return argv, env
 
 
 def _cmd_viz(args: argparse.Namespace) -> int:
     if args.config is not None:
         load_scenario(args.config)  # a bad file fails here, with the usual message, not on the page
+    if args.results is not None:
+        from experiments.report import read_sweep
+
+        read_sweep(args.results)  # likewise a folder that is not a sweep's
     if importlib.util.find_spec("solara") is None:  # solara itself is imported only by the server it starts
         print("dipsim viz needs the viz extra: pip install 'dipsim[viz]'", file=sys.stderr)
         return EXIT_BAD_INPUT
-    argv, env = viz_command(args.config, args.host, args.port)
+    argv, env = viz_command(args.config, args.host, args.port, args.results)
+    if args.results is not None:
+        print(f"sweep results page: http://{args.host}:{args.port}/sweep", flush=True)
     sys.stdout.flush()
     sys.stderr.flush()
     # Become the server (one process: Ctrl-C and kill reach it directly, nothing is left behind).

@@ -122,6 +122,20 @@ def parameter_overrides(model: Any) -> dict[str, float]:
     return {k: v for k, v in model.params.model_dump().items() if v != getattr(base, k)}
 
 
+def parameter_table(model: Any) -> pd.DataFrame:
+    """Each model parameter of the run shown: its value, whether the page set it, and what it means."""
+    set_here = parameter_overrides(model)
+    values = model.params.model_dump()
+    return pd.DataFrame(
+        {
+            "parameter": list(Parameters.model_fields),
+            "value": [float(values[n]) for n in Parameters.model_fields],
+            "set on the page": ["yes" if n in set_here else "" for n in Parameters.model_fields],
+            "meaning": [f.description or "" for f in Parameters.model_fields.values()],
+        }
+    )
+
+
 def display_path(path: str | Path) -> str:
     """A config path as a command line shows it: relative to the working directory when inside it."""
     p = Path(path)
@@ -137,15 +151,22 @@ def _yaml_value(v: Any) -> str:
     return yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("...").strip()
 
 
-def export_command(config: str | Path | None, seed: int, params: dict[str, Any]) -> str:
-    """The ``dipsim run`` command that reproduces a run: config, seed and every parameter set on the page."""
+def run_command(config: str | Path | None, seed: int, overrides: dict[str, Any], steps: int | None = None) -> str:
+    """The ``dipsim run`` command that reproduces a run: config, seed, horizon and each ``--set PATH=VALUE``."""
     argv = ["dipsim", "run"]
     if config is not None:
         argv.append(display_path(config))
     argv += ["--seed", str(seed)]
-    for name in sorted(params):
-        argv += ["--set", f"parameters.{name}={_yaml_value(params[name])}"]
+    if steps is not None:
+        argv += ["--steps", str(steps)]
+    for path in sorted(overrides):
+        argv += ["--set", f"{path}={_yaml_value(overrides[path])}"]
     return shlex.join(argv)
+
+
+def export_command(config: str | Path | None, seed: int, params: dict[str, Any]) -> str:
+    """The ``dipsim run`` command that reproduces a run: config, seed and every parameter set on the page."""
+    return run_command(config, seed, {f"parameters.{name}": v for name, v in params.items()})
 
 
 def export_yaml(config: str | Path, params: dict[str, Any]) -> str:
@@ -529,7 +550,7 @@ def escalation_figure(model: Any) -> Figure:
 # --------------------------------------------------------------------------- Solara components
 
 
-def _table(df: pd.DataFrame, *, floats: int = 3) -> solara.Element:
+def html_table(df: pd.DataFrame, *, floats: int = 3) -> solara.Element:
     """A small HTML table (escaped), cheaper than a data-grid widget and needing no extra assets."""
     text = df.to_html(index=False, escape=True, border=0, float_format=lambda x: f"{x:.{floats}f}")
     return solara.HTML(tag="div", unsafe_innerHTML=text, style="font-size: 12px; overflow-x: auto")
@@ -540,7 +561,7 @@ def _tick(model: Any) -> tuple[Any, int, int]:
     return model, model.day, update_counter.get()
 
 
-def _heading(title: str, note: str = "") -> None:
+def heading(title: str, note: str = "") -> None:
     """A view's title (plain text: solara.Markdown would fetch KaTeX from a CDN that is not there offline)."""
     with solara.Row(gap="6px", style={"align-items": "baseline"}):
         solara.Text(title, style={"font-weight": "bold", "font-size": "15px"})
@@ -549,18 +570,23 @@ def _heading(title: str, note: str = "") -> None:
 
 
 @solara.component
-def _Figure(make: Any, deps: list[Any]) -> solara.Element:
-    png = solara.use_memo(lambda: _png(make()), deps)
+def FigureImage(make: Any, deps: list[Any]) -> solara.Element:
+    """The matplotlib figure ``make()`` as a PNG image, redrawn only when ``deps`` change."""
+    png = solara.use_memo(lambda: png_bytes(make()), deps)
     return solara.Image(png, format="png", width="100%")
 
 
-def _png(fig: Figure) -> bytes:
+def png_bytes(fig: Figure) -> bytes:
+    """PNG bytes of a figure (a plain Figure: no pyplot state shared between browser sessions)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
 
 
 BOX = {"height": "100%", "overflow": "auto", "padding": "4px 8px"}  # a view scrolls inside its grid cell
+# For a <pre> (solara.Preformatted hands ``style_`` and ``class_`` to ipyvue's Html): a long command wraps
+# inside its view instead of running past the edge.
+WRAP = "white-space: pre-wrap; word-break: break-all; font-size: 12px"
 
 
 @solara.component
@@ -570,8 +596,8 @@ def TrustNetworkView(model: Any) -> None:
     names = {a.id: a for a in model.config.actors}
     highest = _highest(model.rung)
     with solara.Column(style=BOX, classes=["dipsim-network"]):
-        _heading("Trust network")
-        _Figure(lambda: trust_network_figure(model), deps)
+        heading("Trust network")
+        FigureImage(lambda: trust_network_figure(model), deps)
         lines = [
             f"{a} ({names[a].name}): capability {model.capability[i]:g}, highest rung {model.ladder_ids[highest[i]]}"
             for i, a in enumerate(model.actor_ids)
@@ -588,9 +614,9 @@ def PositionsView(model: Any) -> None:
         choice = model.issue_ids[0]
     issue = None if choice == "all issues" else choice
     with solara.Column(style=BOX, classes=["dipsim-positions"]):
-        _heading("Positions")
+        heading("Positions")
         solara.Select("issue", value=choice, values=[*model.issue_ids, "all issues"], on_value=set_choice)
-        _Figure(lambda: positions_figure(model, issue), [*deps, issue])
+        FigureImage(lambda: positions_figure(model, issue), [*deps, issue])
 
 
 @solara.component
@@ -598,8 +624,8 @@ def EscalationView(model: Any) -> None:
     """Highest rung per actor over time (war marked) and the current actor x target rungs."""
     deps = list(_tick(model))
     with solara.Column(style=BOX, classes=["dipsim-escalation"]):
-        _heading("Escalation")
-        _Figure(lambda: escalation_figure(model), deps)
+        heading("Escalation")
+        FigureImage(lambda: escalation_figure(model), deps)
 
 
 def _venue_line(v: dict[str, Any]) -> str:
@@ -615,7 +641,7 @@ def CalendarView(model: Any) -> None:
     _tick(model)
     info = calendar_info(model)
     with solara.Column(style=BOX, classes=["dipsim-calendar"]):
-        _heading("Calendar")
+        heading("Calendar")
         when = "last simulated day" if info["started"] else "start, nothing simulated yet"
         solara.Text(f"Today: {info['date']:%A %d %B %Y} (day {info['day']} of {info['n_steps']}; {when})")
         if info["today"]:
@@ -641,7 +667,7 @@ def ProposalLogView(model: Any) -> None:
     selected, set_selected = solara.use_state(None)
     log = proposal_log(model)
     with solara.Column(style=BOX, classes=["dipsim-proposals"]):
-        _heading("Proposal log", "newest first; click an entry to see why it was accepted or not")
+        heading("Proposal log", "newest first; click an entry to see why it was accepted or not")
         if log.empty:
             solara.Text("No proposal yet.")
         for row in log[::-1].itertuples():  # newest first
@@ -661,7 +687,7 @@ def ProposalLogView(model: Any) -> None:
                 with solara.Card(margin=0, classes=["dipsim-why"]):
                     solara.Text(f"Package ({row.legal_form}): {row.package}")
                     solara.Text(f"accepted by: {row.accepted_by or 'none'}; rejected by: {row.rejected_by or 'none'}")
-                    _table(proposal_reasons(model, *key))
+                    html_table(proposal_reasons(model, *key))
                     solara.Text(
                         "value: the package's trust-discounted utility; reservation: what it had to beat (the status "
                         "quo or the war option); trust_discount: the promised gain lost to distrust.",
@@ -699,11 +725,13 @@ def ExportView(model: Any) -> None:
     params = parameter_overrides(model)
     cmd = export_command(path, model.seed if model.seed is not None else 0, params)
     with solara.Column(style=BOX, classes=["dipsim-export"]):
-        _heading("Export", "this run from the command line")
-        solara.Preformatted(cmd, class_="dipsim-command")
+        heading("Export", "this run from the command line")
+        solara.Preformatted(cmd, class_="dipsim-command", style_=WRAP)
         if path is not None:
             solara.FileDownload(
                 lambda: export_yaml(path, params).encode(),
                 filename=f"{model.config.id}_seed{model.seed}.yaml",
                 label="Download the scenario with these parameters (YAML)",
             )
+        heading("Model parameters", "of this run; the sliders are named by the first column")
+        html_table(parameter_table(model), floats=4)

@@ -1,6 +1,6 @@
 """The simulation page without a browser: the data-shaping helpers and figures of ``sim.views`` as plain
 functions, each Solara view rendered with ``solara.render`` for a fresh and a stepped model, and the whole
-page (``sim.app.Page``) driven through its widgets: Step, a click on a proposal, Reset with a changed
+page (``sim.app.SimulationPage``) driven through its widgets: Step, a click on a proposal, Reset with a changed
 slider, a bad scenario path and a bad seed. The real server in a browser is tested elsewhere.
 """
 
@@ -103,6 +103,18 @@ def test_model_params_offer_scenario_seed_and_every_parameter():
     for name in Parameters.model_fields:
         slider = params[name]
         assert slider.is_float_slider and slider.value == getattr(Parameters(), name)
+        assert slider.label == name  # short: a long label leaves the slider no width in the sidebar
+
+
+def test_parameter_table_lists_every_parameter_with_its_value_and_meaning():
+    model = VizModel(seed="1", noise=0.12)
+    table = views.parameter_table(model)
+    assert list(table["parameter"]) == list(Parameters.model_fields)
+    row = table.set_index("parameter").loc["noise"]
+    assert row["value"] == 0.12 and row["set on the page"] == "yes"
+    assert row["meaning"] == Parameters.model_fields["noise"].description != ""
+    assert table.set_index("parameter").loc["talks_value", "set on the page"] == ""
+    assert (table["value"] == [float(getattr(model.params, n)) for n in Parameters.model_fields]).all()
 
 
 def test_default_controls_follow_the_environment(monkeypatch, tmp_path):
@@ -233,7 +245,7 @@ def test_figures_for_fresh_stepped_and_ended_models(build, geneva, ended):
     for model in (VizModel(), geneva, ended, VizModel(scenario_file=VALIDATION)):
         fig = getattr(views, build)(model)
         assert isinstance(fig, Figure)
-        assert views._png(fig)[:4] == b"\x89PNG"
+        assert views.png_bytes(fig)[:4] == b"\x89PNG"
     assert isinstance(views.positions_figure(geneva, "nato_ukraine"), Figure)
 
 
@@ -296,16 +308,18 @@ def test_views_show_the_state_at_geneva(geneva):
     assert "trust_discount" not in _texts(box)
     rc.close()
     box, rc = solara.render(views.ExportView(geneva), handle_error=False)
-    assert "dipsim run configs/european_security_2022.yaml --seed 0" in _texts(box)
+    text = _texts(box)
+    assert "dipsim run configs/european_security_2022.yaml --seed 0" in text
+    assert "<td>concession_rate</td>" in text and Parameters.model_fields["concession_rate"].description in text
     rc.close()
 
 
 @solara.component
 def _App():
-    from sim.app import Page
+    from sim.app import SimulationPage
 
     with solara.AppLayout():  # as the server shows the page: the controls are in the sidebar
-        Page()
+        SimulationPage()
 
 
 def _button(rc: Any, label: str) -> Any:
@@ -371,7 +385,7 @@ def test_page_reset_uses_the_slider_and_seed(monkeypatch):
     monkeypatch.delenv(CONFIG_ENV, raising=False)
     box, rc = solara.render(_App(), handle_error=False)
     _button(rc, "Step").click()
-    slider = next(w for w in rc.find(v.Slider).widgets if (w.label or "").startswith("noise:"))
+    slider = next(w for w in rc.find(v.Slider).widgets if w.label == "noise")
     slider.v_model = 0.2
     _type(_field(rc, "Seed"), "9")
     _button(rc, "Reset").click()
@@ -429,7 +443,7 @@ def test_page_reports_a_bad_default_scenario(monkeypatch, tmp_path):
 def test_viz_command_serves_the_page_on_loopback(monkeypatch):
     monkeypatch.setenv(CONFIG_ENV, "stale")
     argv, env = viz_command(None, "127.0.0.1", 8123)
-    assert argv[1:5] == ["-m", "solara", "run", "sim.app:page"]
+    assert argv[1:5] == ["-m", "solara", "run", "sim.app"]
     assert argv[argv.index("--host") + 1] == "127.0.0.1" and argv[argv.index("--port") + 1] == "8123"
     assert "--production" in argv and "--no-open" in argv
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"

@@ -1,0 +1,266 @@
+"""The sweep-results page: choose an output folder of ``dipsim sweep`` and explore what ``dipsim report`` shows.
+
+Every table and figure is computed by ``experiments.report``, the same functions ``dipsim report`` uses, so
+the page and the PNGs agree. The page adds what a static report cannot offer:
+- choosing the folder: one of those found under the working directory, or any path;
+- reloading it while a sweep is still running;
+- the parameter on the x axis of the probability plot;
+- which points' Kaplan-Meier curves are drawn, and how runs without escalation are censored;
+- one point's runs, each with the ``dipsim run`` command that reproduces it on its own.
+
+``DIPSIM_VIZ_RESULTS`` (set by ``dipsim viz --results DIR``) is the folder shown first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import solara
+
+from experiments.report import (
+    ReportResult,
+    format_indices,
+    heatmap_figure,
+    heatmap_paths,
+    indices_figure,
+    is_named,
+    point_labels,
+    points_figure,
+    probability_figure,
+    probability_paths,
+    report,
+    survival_choice,
+    survival_curves,
+    survival_figure,
+)
+from experiments.results import load_runs
+from sim.scenario import ScenarioError
+from sim.views import BOX, FigureImage, heading, html_table, run_command
+
+RESULTS_ENV = "DIPSIM_VIZ_RESULTS"
+MAX_DEPTH = 3  # how far below the working directory sweep folders are looked for
+RUN_DETAIL_COLUMNS = ["replication", "seed", "set", "outcome", "escalation_date", "max_rung", "steps_run", "error"]
+CENSORING = {"horizon": "at the horizon", "steps_run": "at each run's last step"}
+SORTS = {
+    "design order": None,
+    "P(escalation), highest first": False,
+    "P(escalation), lowest first": True,
+}
+
+
+def find_sweeps(root: Path, max_depth: int = MAX_DEPTH) -> list[str]:
+    """Sweep output folders under ``root`` (itself included, at most ``max_depth`` levels down, hidden folders
+    skipped): those holding ``manifest.json`` and ``runs/``. Paths relative to ``root``, sorted."""
+    root = Path(root)
+    found = []
+    for here, dirs, files in os.walk(root):
+        rel = Path(here).relative_to(root)
+        if "manifest.json" in files and "runs" in dirs:
+            found.append(rel.as_posix())
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "runs") if len(rel.parts) < max_depth else []
+    return sorted(found)
+
+
+def load_report(folder: str) -> tuple[ReportResult | None, str | None]:
+    """``report(folder, plots=False)``, or the reason the folder cannot be read (None, None for no folder)."""
+    if not folder.strip():
+        return None, None
+    try:
+        return report(Path(folder.strip()).expanduser(), plots=False), None
+    except ScenarioError as exc:
+        return None, str(exc)
+
+
+def summary_view(result: ReportResult, sort: str = "design order") -> pd.DataFrame:
+    """The summary table as shown: point label, varied values, runs, errors, escalations, P and its interval."""
+    t = result.summary
+    ascending = SORTS[sort]
+    if ascending is not None:
+        t = t.sort_values("p_escalation", ascending=ascending, kind="stable", na_position="last")
+    labels = point_labels(result.sweep)
+    varied = [p for p in result.sweep.paths if result.sweep.points[p].nunique(dropna=False) > 1]
+    view = pd.DataFrame({"point": [labels.get(pid, pid) for pid in t["point_id"]], "id": t["point_id"]})
+    for p in varied:
+        view[p] = t[p].to_numpy()
+    for col in ("runs", "errors", "escalations", "p_escalation", "ci_low", "ci_high", "mean_escalation_step"):
+        view[col] = t[col].to_numpy()
+    return view.reset_index(drop=True)
+
+
+def point_runs(result: ReportResult, point_id: str) -> pd.DataFrame:
+    """One point's runs in replication order (the columns of ``RUN_DETAIL_COLUMNS`` the folder has)."""
+    runs = load_runs(result.out)
+    runs = runs[runs["point_id"] == point_id]
+    return runs[[c for c in RUN_DETAIL_COLUMNS if c in runs.columns]].sort_values("replication").reset_index(drop=True)
+
+
+def rerun_command(result: ReportResult, run: pd.Series) -> str:
+    """The ``dipsim run`` command that repeats one run of the sweep alone: its scenario, the point's values as
+    ``--set``, the run's seed and the sweep's horizon (docs/experiments.md: a run depends on nothing else)."""
+    manifest = result.sweep.manifest
+    overrides = json.loads(run["set"]) if isinstance(run.get("set"), str) else {}
+    horizon = manifest.get("horizon")
+    return run_command(manifest.get("scenario"), int(run["seed"]), overrides, int(horizon) if horizon else None)
+
+
+# --------------------------------------------------------------------------- Solara components
+
+
+@solara.component
+def FolderChooser(folder: solara.Reactive[str], reloads: solara.Reactive[int]) -> None:
+    """The sweep folders found under the working directory, a path box, and Reload."""
+    root = Path.cwd()
+    found = solara.use_memo(lambda: find_sweeps(root), [reloads.value])
+    with solara.Column(classes=["dipsim-sweep-chooser"]):
+        solara.Select(
+            label=f"Sweep folders under {root}",
+            values=found,
+            value=folder.value if folder.value in found else None,
+            on_value=lambda v: folder.set(v or ""),
+        )
+        if not found:
+            solara.Text("none found: run `dipsim sweep`, or type a path", style={"font-size": "12px"})
+        solara.InputText("Results folder (a path; Enter to open)", value=folder, continuous_update=False)
+        solara.Button("Reload", on_click=lambda: reloads.set(reloads.value + 1), outlined=True)
+
+
+@solara.component
+def SweepSummary(result: ReportResult) -> None:
+    """Where the runs come from, the headline counts, the report's notes and the summary table."""
+    sort = solara.use_reactive("design order")
+    m = result.sweep.manifest
+    with solara.Column(style=BOX, classes=["dipsim-sweep-summary"]):
+        heading("Summary", "recounted from runs/; P(escalation) with its Wilson 95% interval")
+        solara.Text(f"{result.out}: {result.headline}", classes=["dipsim-sweep-headline"])
+        facts = [
+            f"experiment {m.get('experiment_id', '?')}",
+            f"sampler {result.sweep.sampler or '?'}",
+            f"seed {m.get('seed', '?')}",
+            f"horizon {m.get('horizon') or 'end of calendar'}",
+            f"status {m.get('status', '?')}",
+        ]
+        solara.Text(" · ".join(facts), style={"font-size": "12px", "color": "gray"})
+        for note in result.notes:
+            solara.Warning(note, dense=True)
+        solara.Select(label="Sort by", values=list(SORTS), value=sort)
+        with solara.Div(style={"max-height": "420px", "overflow": "auto"}):
+            html_table(summary_view(result, sort.value))
+
+
+@solara.component
+def ProbabilityView(result: ReportResult) -> None:
+    """P(escalation) against a parameter chosen on the page (the report draws one plot per parameter)."""
+    paths = probability_paths(result.sweep, result.summary)
+    chosen = solara.use_reactive("")
+    path = chosen.value if chosen.value in paths else (paths[0] if paths else "")
+    with solara.Column(style=BOX, classes=["dipsim-sweep-probability"]):
+        heading("P(escalation) against a parameter")
+        if not paths:
+            solara.Text("no varied numeric parameter with 3 or more values")
+            return
+        solara.Select(label="x axis", values=paths, value=path, on_value=chosen.set)
+        FigureImage(lambda: probability_figure(result.sweep, result.summary, path), [result, path])
+
+
+@solara.component
+def HeatmapView(result: ReportResult) -> None:
+    with solara.Column(style=BOX, classes=["dipsim-sweep-heatmap"]):
+        heading("Heatmap", "two-parameter grids")
+        FigureImage(lambda: heatmap_figure(result.sweep, result.summary), [result])
+
+
+@solara.component
+def PointsView(result: ReportResult) -> None:
+    with solara.Column(style=BOX, classes=["dipsim-sweep-points"]):
+        heading("Counterfactuals", "P(escalation) per named point")
+        FigureImage(lambda: points_figure(result.sweep, result.summary), [result])
+
+
+@solara.component
+def IndicesView(result: ReportResult) -> None:
+    with solara.Column(style=BOX, classes=["dipsim-sweep-indices"]):
+        heading("Sensitivity indices")
+        solara.Preformatted(format_indices(result.indices))
+        FigureImage(lambda: indices_figure(result.indices), [result])
+
+
+@solara.component
+def SurvivalView(result: ReportResult) -> None:
+    """Kaplan-Meier curves of the points chosen on the page (first: the report's choice), either censoring."""
+    labels = point_labels(result.sweep)
+    ids = [pid for pid in result.summary["point_id"] if pid in labels]
+    by_label = {labels[pid]: pid for pid in ids}
+    chosen = solara.use_reactive([labels[pid] for pid in survival_choice(result.summary)[0] if pid in labels])
+    censoring = solara.use_reactive("horizon")
+    curves = solara.use_memo(lambda: survival_curves(result.sweep, censoring.value), [result, censoring.value])
+    picked = [by_label[x] for x in chosen.value if x in by_label]
+    with solara.Column(style=BOX, classes=["dipsim-sweep-survival"]):
+        heading("Time to escalation", "Kaplan-Meier, 95% band")
+        solara.SelectMultiple("Points", values=chosen, all_values=list(by_label))
+        solara.ToggleButtonsSingle(value=censoring, values=list(CENSORING))
+        solara.Text(f"runs without escalation are censored {CENSORING[censoring.value]}", style={"font-size": "12px"})
+        if picked:
+            FigureImage(lambda: survival_figure(curves, result.summary, picked), [result, censoring.value, picked])
+        else:
+            solara.Text("choose at least one point")
+
+
+@solara.component
+def PointRunsView(result: ReportResult) -> None:
+    """One point's runs, and the command that repeats a chosen run alone."""
+    labels = point_labels(result.sweep)
+    by_label = {labels.get(pid, pid): pid for pid in result.summary["point_id"]}
+    chosen = solara.use_reactive("")
+    label = chosen.value if chosen.value in by_label else next(iter(by_label))
+    pid = by_label[label]
+    runs = solara.use_memo(lambda: point_runs(result, pid), [result, pid])
+    replication = solara.use_reactive(0)
+    with solara.Column(style=BOX, classes=["dipsim-sweep-runs"]):
+        heading("One point's runs", "each run is reproducible on its own")
+        solara.Select(label="Point", values=list(by_label), value=label, on_value=chosen.set)
+        if runs.empty:
+            solara.Text("no runs yet")
+            return
+        reps = [int(r) for r in runs["replication"]]
+        rep = replication.value if replication.value in reps else reps[0]
+        counts = runs["outcome"].fillna("error").value_counts()
+        solara.Text(", ".join(f"{k}: {v}" for k, v in counts.items()), classes=["dipsim-sweep-outcomes"])
+        solara.Select(label="Replication", values=reps, value=rep, on_value=replication.set)
+        run = runs[runs["replication"] == rep].iloc[0]
+        solara.Text(f"replication {rep}: {run['outcome'] or 'error'}, {int(run['steps_run'])} steps")
+        solara.Preformatted(rerun_command(result, run), classes=["dipsim-rerun"])
+        with solara.Div(style={"max-height": "260px", "overflow": "auto"}):
+            html_table(runs.drop(columns=["set"], errors="ignore"))
+
+
+@solara.component
+def SweepPage() -> None:
+    """The page: the folder chooser in the sidebar; the report's tables and figures for the chosen folder."""
+    folder = solara.use_reactive(os.environ.get(RESULTS_ENV, ""))
+    reloads = solara.use_reactive(0)
+    result, error = solara.use_memo(lambda: load_report(folder.value), [folder.value, reloads.value])
+    with solara.Sidebar():
+        FolderChooser(folder, reloads)
+    solara.Title("dipsim: sweep results")
+    if error:
+        message = f"Could not read the results: {error}"
+        solara.Error(message, classes=["dipsim-error"], style={"white-space": "pre-wrap"})
+    if result is None:
+        solara.Info("Choose an output folder of `dipsim sweep` in the sidebar.", classes=["dipsim-sweep-empty"])
+        return
+    with solara.Column(classes=["dipsim-sweep"]):
+        SweepSummary(result)
+        with solara.Columns([1, 1]):
+            ProbabilityView(result)
+            SurvivalView(result)
+        with solara.Columns([1, 1]):
+            if heatmap_paths(result.sweep, result.summary) is not None:
+                HeatmapView(result)
+            if is_named(result.sweep.points):
+                PointsView(result)
+            if result.indices is not None:
+                IndicesView(result)
+            PointRunsView(result)
