@@ -38,7 +38,7 @@ from experiments.report import (
 )
 from experiments.results import load_runs
 from sim.scenario import ScenarioError
-from sim.views import BOX, FigureImage, heading, html_table, run_command
+from sim.views import BOX, WRAP, FigureImage, heading, html_table, run_command
 
 RESULTS_ENV = "DIPSIM_VIZ_RESULTS"
 MAX_DEPTH = 3  # how far below the working directory sweep folders are looked for
@@ -114,11 +114,13 @@ def FolderChooser(folder: solara.Reactive[str], reloads: solara.Reactive[int]) -
     """The sweep folders found under the working directory, a path box, and Reload."""
     root = Path.cwd()
     found = solara.use_memo(lambda: find_sweeps(root), [reloads.value])
+    shown = Path(folder.value.strip()).expanduser()
+    current = next((f for f in found if (root / f).resolve() == (root / shown).resolve()), None)
     with solara.Column(classes=["dipsim-sweep-chooser"]):
         solara.Select(
             label=f"Sweep folders under {root}",
             values=found,
-            value=folder.value if folder.value in found else None,
+            value=current,
             on_value=lambda v: folder.set(v or ""),
         )
         if not found:
@@ -183,7 +185,7 @@ def PointsView(result: ReportResult) -> None:
 def IndicesView(result: ReportResult) -> None:
     with solara.Column(style=BOX, classes=["dipsim-sweep-indices"]):
         heading("Sensitivity indices")
-        solara.Preformatted(format_indices(result.indices))
+        solara.Preformatted(format_indices(result.indices), style_="font-size: 12px")
         FigureImage(lambda: indices_figure(result.indices), [result])
 
 
@@ -199,7 +201,7 @@ def SurvivalView(result: ReportResult) -> None:
     picked = [by_label[x] for x in chosen.value if x in by_label]
     with solara.Column(style=BOX, classes=["dipsim-sweep-survival"]):
         heading("Time to escalation", "Kaplan-Meier, 95% band")
-        solara.SelectMultiple("Points", values=chosen, all_values=list(by_label))
+        solara.SelectMultiple("Points", values=chosen, all_values=list(by_label), dense=True)
         solara.ToggleButtonsSingle(value=censoring, values=list(CENSORING))
         solara.Text(f"runs without escalation are censored {CENSORING[censoring.value]}", style={"font-size": "12px"})
         if picked:
@@ -231,9 +233,9 @@ def PointRunsView(result: ReportResult) -> None:
         solara.Select(label="Replication", values=reps, value=rep, on_value=replication.set)
         run = runs[runs["replication"] == rep].iloc[0]
         solara.Text(f"replication {rep}: {run['outcome'] or 'error'}, {int(run['steps_run'])} steps")
-        solara.Preformatted(rerun_command(result, run), classes=["dipsim-rerun"])
+        solara.Preformatted(rerun_command(result, run), class_="dipsim-rerun", style_=WRAP)
         with solara.Div(style={"max-height": "260px", "overflow": "auto"}):
-            html_table(runs.drop(columns=["set"], errors="ignore"))
+            html_table(runs.drop(columns=["set"], errors="ignore").fillna(""))
 
 
 @solara.component

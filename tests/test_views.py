@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import ipyvuetify as v
-import ipywidgets
 import numpy as np
 import pytest
 import solara
@@ -27,6 +26,7 @@ from sim.app import COMPONENTS, CONFIG_ENV, VizModel, default_controls, model_pa
 from sim.cli import main, viz_command
 from sim.params import Parameters
 from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO, load_scenario
+from tests.widgets import all_widgets, button, errors, field, texts, type_text
 
 GENEVA = dt.date(2022, 1, 10)
 VALIDATION = "validation/fearon_p060.yaml"
@@ -252,63 +252,32 @@ def test_figures_for_fresh_stepped_and_ended_models(build, geneva, ended):
 # --------------------------------------------------------------------------- Solara components
 
 
-def _texts(root: Any) -> str:
-    """Every text on the rendered widgets (labels, children strings, HTML, values), one per line."""
-    out, seen, stack = [], set(), [root]
-    while stack:
-        w = stack.pop()
-        if id(w) in seen:
-            continue
-        seen.add(id(w))
-        if isinstance(w, list | tuple):
-            stack.extend(w)
-            continue
-        if isinstance(w, dict):
-            stack.extend(w.values())
-            continue
-        if not isinstance(w, ipywidgets.Widget):
-            continue
-        for name in ("label", "unsafe_innerHTML", "v_model", "value", "description"):
-            x = getattr(w, name, None)
-            if isinstance(x, str) and x:
-                out.append(x)
-        for name in w.keys:
-            x = getattr(w, name, None)
-            if isinstance(x, str) and name == "children":
-                out.append(x)
-            elif isinstance(x, ipywidgets.Widget | list | tuple | dict):
-                if name == "children" and isinstance(x, list | tuple):
-                    out.extend(c for c in x if isinstance(c, str))
-                stack.append(x)
-    return "\n".join(out)
-
-
 @pytest.mark.parametrize("component", COMPONENTS, ids=lambda c: c.f.__name__ if hasattr(c, "f") else str(c))
 def test_each_view_renders_fresh_and_stepped(component, geneva):
     for model in (VizModel(), geneva):
         box, rc = solara.render(component(model), handle_error=False)
-        assert _texts(box)
+        assert texts(box)
         rc.close()
 
 
 def test_views_show_the_state_at_geneva(geneva):
     box, rc = solara.render(views.CalendarView(geneva), handle_error=False)
-    text = _texts(box)
+    text = texts(box)
     assert "Monday 10 January 2022" in text and "Today's venue: 10 Jan · US-Russia talks in Geneva" in text
     rc.close()
     box, rc = solara.render(views.ProposalLogView(geneva), handle_error=False)
     entries = rc.find(v.Btn, class_="dipsim-proposal").widgets
     geneva_entries = [b for b in entries if "geneva_ssd" in b.children[0]]
     assert [b.children[0].split(": ")[1].split(" →")[0] for b in geneva_entries] == ["RUS", "USA"]  # newest first
-    assert "trust_discount" not in _texts(box)
+    assert "trust_discount" not in texts(box)
     geneva_entries[1].click()  # an entry (USA's proposal to RUS) opens why it was accepted or not
-    text = _texts(box)
+    text = texts(box)
     assert "trust_discount" in text and "reservation" in text and "<td>RUS</td>" in text
     geneva_entries[1].click()  # and closes again
-    assert "trust_discount" not in _texts(box)
+    assert "trust_discount" not in texts(box)
     rc.close()
     box, rc = solara.render(views.ExportView(geneva), handle_error=False)
-    text = _texts(box)
+    text = texts(box)
     assert "dipsim run configs/european_security_2022.yaml --seed 0" in text
     assert "<td>concession_rate</td>" in text and Parameters.model_fields["concession_rate"].description in text
     rc.close()
@@ -322,77 +291,40 @@ def _App():
         SimulationPage()
 
 
-def _button(rc: Any, label: str) -> Any:
-    return rc.find(v.Btn, children=[label]).widget
-
-
-def _field(rc: Any, label_start: str) -> Any:
-    found = [w for w in rc.find(v.TextField).widgets if (w.label or "").startswith(label_start)]
-    assert len(found) == 1, label_start
-    return found[0]
-
-
-def _type(field: Any, text: str) -> None:
-    """Type into a text box and press Enter (Mesa's text inputs report on Enter or on leaving the box)."""
-    field.v_model = text
-    field.fire_event("keyup.enter", None)
-
-
-def _errors(box: Any) -> str:
-    return _texts([w for w in _all(box) if isinstance(w, v.Alert) and "dipsim-error" in (w.class_ or "")])
-
-
-def _all(root: Any) -> list[Any]:
-    out, seen, stack = [], set(), [root]
-    while stack:
-        w = stack.pop()
-        if id(w) in seen or not isinstance(w, ipywidgets.Widget | list | tuple | dict):
-            continue
-        seen.add(id(w))
-        if isinstance(w, list | tuple):
-            stack.extend(w)
-        elif isinstance(w, dict):
-            stack.extend(w.values())
-        else:
-            out.append(w)
-            stack.extend(getattr(w, k, None) for k in w.keys)
-    return out
-
-
 def test_page_steps_to_geneva_and_explains_a_proposal(monkeypatch):
     monkeypatch.delenv(CONFIG_ENV, raising=False)
     box, rc = solara.render(_App(), handle_error=False)
-    text = _texts(box)
+    text = texts(box)
     for cls in ("outcome", "calendar", "network", "proposals", "positions", "escalation", "export"):
-        assert any(f"dipsim-{cls}" in (w.class_ or "") for w in _all(box) if hasattr(w, "class_")), cls
+        assert any(f"dipsim-{cls}" in (w.class_ or "") for w in all_widgets(box) if hasattr(w, "class_")), cls
     for actor in ("RUS (Russia", "USA (United States", "UKR (Ukraine"):
         assert actor in text
     assert "No proposal yet." in text and "day 0 of 57" in text
     for _ in range(8):  # 3 -> 10 January
-        _button(rc, "Step").click()
-    text = _texts(box)
+        button(rc, "Step").click()
+    text = texts(box)
     assert "day 8 of 57 (10 January 2022)" in text
     assert "Today's venue: 10 Jan · US-Russia talks in Geneva" in text
     entries = [b for b in rc.find(v.Btn, class_="dipsim-proposal").widgets if "geneva_ssd" in b.children[0]]
     assert len(entries) == 2
     entries[1].click()
-    assert "trust_discount" in _texts(box)
-    assert not _errors(box)
+    assert "trust_discount" in texts(box)
+    assert not errors(box)
     rc.close()
 
 
 def test_page_reset_uses_the_slider_and_seed(monkeypatch):
     monkeypatch.delenv(CONFIG_ENV, raising=False)
     box, rc = solara.render(_App(), handle_error=False)
-    _button(rc, "Step").click()
+    button(rc, "Step").click()
     slider = next(w for w in rc.find(v.Slider).widgets if w.label == "noise")
     slider.v_model = 0.2
-    _type(_field(rc, "Seed"), "9")
-    _button(rc, "Reset").click()
-    text = _texts(box)
+    type_text(field(rc, "Seed"), "9")
+    button(rc, "Reset").click()
+    text = texts(box)
     assert "day 0 of 57" in text
     assert "dipsim run configs/european_security_2022.yaml --seed 9 --set parameters.noise=0.2" in text
-    assert not _errors(box)
+    assert not errors(box)
     rc.close()
 
 
@@ -400,40 +332,40 @@ def test_page_bad_path_or_seed_shows_the_error_and_keeps_the_model(monkeypatch, 
     monkeypatch.delenv(CONFIG_ENV, raising=False)
     box, rc = solara.render(_App(), handle_error=False)
     for _ in range(3):
-        _button(rc, "Step").click()
+        button(rc, "Step").click()
     missing = tmp_path / "missing.yaml"
-    _type(_field(rc, "Scenario file path"), str(missing))
-    _button(rc, "Reset").click()
-    assert f"Could not make the model: {missing}: file not found" in _errors(box)
-    assert "day 3 of 57" in _texts(box)  # the model shown stays, steps and all
-    _button(rc, "Step").click()  # and the app keeps working
-    assert "day 4 of 57" in _texts(box)
+    type_text(field(rc, "Scenario file path"), str(missing))
+    button(rc, "Reset").click()
+    assert f"Could not make the model: {missing}: file not found" in errors(box)
+    assert "day 3 of 57" in texts(box)  # the model shown stays, steps and all
+    button(rc, "Step").click()  # and the app keeps working
+    assert "day 4 of 57" in texts(box)
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\nactors: 3\n", encoding="utf-8")
-    _type(_field(rc, "Scenario file path"), str(bad))
-    _button(rc, "Reset").click()
-    assert f"{bad}: " in _errors(box) and "actors" in _errors(box)  # the loader's field-level message
+    type_text(field(rc, "Scenario file path"), str(bad))
+    button(rc, "Reset").click()
+    assert f"{bad}: " in errors(box) and "actors" in errors(box)  # the loader's field-level message
 
-    _type(_field(rc, "Scenario file path"), "")
-    _type(_field(rc, "Seed"), "seven")
-    _button(rc, "Reset").click()
-    assert "seed: not an integer: 'seven'" in _errors(box)
-    assert "day 4 of 57" in _texts(box)
+    type_text(field(rc, "Scenario file path"), "")
+    type_text(field(rc, "Seed"), "seven")
+    button(rc, "Reset").click()
+    assert "seed: not an integer: 'seven'" in errors(box)
+    assert "day 4 of 57" in texts(box)
 
-    _type(_field(rc, "Seed"), "7")
-    _button(rc, "Reset").click()  # a good model clears the error
-    assert not _errors(box)
-    assert "day 0 of 57" in _texts(box) and "--seed 7" in _texts(box)
+    type_text(field(rc, "Seed"), "7")
+    button(rc, "Reset").click()  # a good model clears the error
+    assert not errors(box)
+    assert "day 0 of 57" in texts(box) and "--seed 7" in texts(box)
     rc.close()
 
 
 def test_page_reports_a_bad_default_scenario(monkeypatch, tmp_path):
     monkeypatch.setenv(CONFIG_ENV, str(tmp_path / "gone.yaml"))
     box, rc = solara.render(_App(), handle_error=False)
-    assert "gone.yaml: file not found" in _errors(box)
-    assert "showing the bundled scenario instead" in _errors(box)
-    assert "European security talks, January 2022" in _texts(box)
+    assert "gone.yaml: file not found" in errors(box)
+    assert "showing the bundled scenario instead" in errors(box)
+    assert "European security talks, January 2022" in texts(box)
     rc.close()
 
 

@@ -1,0 +1,260 @@
+"""The sweep-results page without a browser: its helpers as plain functions, and the page rendered with
+``solara.render`` on a real ``dipsim sweep`` folder (and on synthetic ones for the named-point and Sobol views),
+driven through its widgets. The page in a real browser is tested in test_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import ipyvuetify as v
+import ipywidgets
+import pandas as pd
+import pytest
+import solara
+
+from experiments import views
+from experiments.report import report
+from sim.app import Layout, routes
+from sim.cli import main
+from tests.synthetic_sweeps import RESOLVE, TRUST, grid_p, grid_values, write_sweep
+from tests.widgets import all_widgets, button, errors, field, texts, type_text
+
+EXPERIMENT = """\
+id: tiny_grid
+scenario: {scenario}
+seed: 5
+replications: {{fixed: 4}}
+design:
+  sampler: grid
+  grid:
+    trust.RUS.USA: [0.1, 0.5, 0.9]
+    actors.USA.traits.resolve: [0.3, 1.0]
+"""
+SCENARIO = Path(__file__).resolve().parent.parent / "configs" / "european_security_2022.yaml"
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real sweep: a 3 x 2 grid on the 2022 scenario, 4 runs per point (24 runs)."""
+    root = tmp_path_factory.mktemp("sweeps")
+    exp = root / "tiny.yaml"
+    exp.write_text(EXPERIMENT.format(scenario=SCENARIO), encoding="utf-8")
+    out = root / "results" / "tiny"
+    assert main(["sweep", str(exp), "--out", str(out), "--workers", "1"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny(sweep_dir: Path) -> Any:
+    result, error = views.load_report(str(sweep_dir))
+    assert error is None
+    return result
+
+
+def classes(box: Any) -> set[str]:
+    return {c for w in all_widgets(box) for c in (getattr(w, "class_", None) or "").split()}
+
+
+def images(box: Any, cls: str) -> list[bytes]:
+    """The PNG bytes of every image inside the widgets with class ``cls``."""
+    out = []
+    for w in all_widgets(box):
+        if cls in (getattr(w, "class_", None) or "").split():  # solara.Image is an ipywidgets.Image
+            out += [i.value for i in all_widgets(w) if isinstance(i, ipywidgets.Image)]
+    return out
+
+
+def select(rc: Any, label: str) -> Any:
+    return rc.find(v.Select, label=label).widget
+
+
+@solara.component
+def App() -> None:
+    with solara.AppLayout():  # as the server shows the page: the folder chooser is in the sidebar
+        views.SweepPage()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def test_find_sweeps_lists_sweep_folders_below_the_root(tmp_path: Path) -> None:
+    for rel in ("a", "b/c", "b/c/d/e/f", ".hidden/x", "not_a_sweep"):
+        (tmp_path / rel / "runs").mkdir(parents=True)
+    for rel in ("a", "b/c", "b/c/d/e/f", ".hidden/x"):
+        (tmp_path / rel / "manifest.json").write_text("{}")
+    (tmp_path / "manifest.json").write_text("{}")
+    (tmp_path / "runs").mkdir()
+    # the root itself, and folders at most 3 levels down; hidden folders and runs/ are not searched
+    assert views.find_sweeps(tmp_path) == [".", "a", "b/c"]
+    assert views.find_sweeps(tmp_path, max_depth=5) == [".", "a", "b/c", "b/c/d/e/f"]
+
+
+def test_load_report_names_the_folder_and_the_problem(tmp_path: Path) -> None:
+    assert views.load_report("  ") == (None, None)
+    result, error = views.load_report(str(tmp_path / "nowhere"))
+    assert result is None and error is not None
+    assert "nowhere" in error and "no such folder" in error
+    result, error = views.load_report(str(tmp_path))
+    assert result is None and "manifest.json" in error and "not the output folder of `dipsim sweep`" in error
+
+
+def test_summary_view_is_the_report_table_sorted_on_request(tiny: Any, sweep_dir: Path) -> None:
+    printed = report(sweep_dir, plots=False).summary
+    shown = views.summary_view(tiny)
+    assert list(shown["id"]) == list(printed["point_id"])
+    assert (shown["p_escalation"].to_numpy() == printed["p_escalation"].to_numpy()).all()
+    assert list(shown.columns[2:4]) == [TRUST, RESOLVE]
+    high = views.summary_view(tiny, "P(escalation), highest first")["p_escalation"]
+    assert high.is_monotonic_decreasing and sorted(high) == sorted(shown["p_escalation"])
+    assert views.summary_view(tiny, "P(escalation), lowest first")["p_escalation"].is_monotonic_increasing
+
+
+def test_rerun_commands_reproduce_the_rows(tiny: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    for pid in list(tiny.summary["point_id"])[::5]:  # the first and the last point
+        runs = views.point_runs(tiny, pid)
+        assert list(runs["replication"]) == [0, 1, 2, 3]
+        row = runs.iloc[-1]
+        argv = shlex.split(views.rerun_command(tiny, row))
+        assert argv[:2] == ["dipsim", "run"] and Path(argv[2]).resolve() == SCENARIO and "--set" in argv
+        capsys.readouterr()
+        assert main([*argv[1:], "--json"]) == 0
+        got = json.loads(capsys.readouterr().out)
+        assert (got["seed"], got["outcome"], got["steps_run"]) == (row["seed"], row["outcome"], row["steps_run"])
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def test_page_without_a_folder_asks_for_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(views.RESULTS_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    box, rc = solara.render(App(), handle_error=False)
+    assert "Choose an output folder of `dipsim sweep`" in texts(box)
+    assert "none found" in texts(box)
+    assert not errors(box)
+    rc.close()
+
+
+def test_page_shows_the_report_of_a_real_sweep(monkeypatch: pytest.MonkeyPatch, sweep_dir: Path) -> None:
+    monkeypatch.setenv(views.RESULTS_ENV, str(sweep_dir))
+    monkeypatch.chdir(sweep_dir.parent.parent)
+    box, rc = solara.render(App(), handle_error=False)
+    text = texts(box)
+    assert f"{sweep_dir}: 6 point(s), 24 run(s), 0 error(s)" in text
+    assert "experiment tiny_grid · sampler grid · seed 5" in text
+    got = classes(box)
+    for cls in ("summary", "probability", "survival", "heatmap", "runs"):
+        assert f"dipsim-sweep-{cls}" in got, cls
+    assert "dipsim-sweep-points" not in got and "dipsim-sweep-indices" not in got  # a grid has neither
+    # the same figures as `dipsim report` writes: it writes exactly the plots the page shows
+    written = {p.name for p in report(sweep_dir).plots}
+    assert written == {"p_escalation_vs_trust.RUS.USA.png", "heatmap.png", "survival.png"}
+    for cls in ("probability", "survival", "heatmap"):
+        assert len(images(box, f"dipsim-sweep-{cls}")) == 1, cls
+    assert select(rc, "Sweep folders under " + str(sweep_dir.parent.parent)).v_model == "results/tiny"
+    assert not errors(box)
+    rc.close()
+
+
+def test_page_controls_redraw_the_figures(monkeypatch: pytest.MonkeyPatch, sweep_dir: Path, tiny: Any) -> None:
+    monkeypatch.setenv(views.RESULTS_ENV, str(sweep_dir))
+    box, rc = solara.render(App(), handle_error=False)
+    # the survival plot: another censoring, then fewer points
+    before = images(box, "dipsim-sweep-survival")
+    rc.find(v.BtnToggle).widget.v_model = 1  # "steps_run"
+    assert "censored at each run's last step" in texts(box)
+    after = images(box, "dipsim-sweep-survival")
+    assert after != before
+    points = rc.find(v.Select, label="Points").widget
+    points.v_model = points.v_model[:1]
+    assert images(box, "dipsim-sweep-survival") not in (before, after)
+    points.v_model = []
+    assert "choose at least one point" in texts(box)
+    # one point's runs: another point, another replication, another command
+    runs = views.point_runs(tiny, tiny.summary["point_id"].iloc[-1])
+    labels = list(select(rc, "Point").items)
+    select(rc, "Point").v_model = labels[-1]
+    select(rc, "Replication").v_model = 2
+    text = texts(box)
+    assert f"--seed {runs['seed'].iloc[2]}" in text
+    assert f"replication 2: {runs['outcome'].iloc[2]}" in text
+    # the summary sorted by P(escalation)
+    select(rc, "Sort by").v_model = "P(escalation), lowest first"
+    tables = [getattr(w, "unsafe_innerHTML", None) or "" for w in all_widgets(box)]
+    html = next(t for t in tables if "<th>p_escalation</th>" in t)
+    ids = views.summary_view(tiny, "P(escalation), lowest first")["id"]
+    assert [html.index(f"<td>{pid}</td>") for pid in ids] == sorted(html.index(f"<td>{pid}</td>") for pid in ids)
+    assert list(ids) != list(tiny.summary["point_id"])  # the order did change
+    assert not errors(box)
+    rc.close()
+
+
+def test_page_reports_a_bad_folder_and_recovers(monkeypatch: pytest.MonkeyPatch, sweep_dir: Path, tmp_path: Path):
+    monkeypatch.setenv(views.RESULTS_ENV, str(sweep_dir))
+    box, rc = solara.render(App(), handle_error=False)
+    type_text(field(rc, "Results folder"), str(tmp_path))  # a folder, but not a sweep's
+    error = errors(box)
+    assert "Could not read the results" in error and str(tmp_path) in error and "manifest.json" in error
+    assert "Traceback" not in error
+    assert "dipsim-sweep-summary" not in classes(box)
+    type_text(field(rc, "Results folder"), str(sweep_dir))
+    assert not errors(box)
+    assert "24 run(s)" in texts(box)
+    rc.close()
+
+
+def test_reload_picks_up_runs_written_since(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    out = write_sweep(tmp_path / "grow", grid_values(), grid_p, reps=10)
+    monkeypatch.setenv(views.RESULTS_ENV, str(out))
+    box, rc = solara.render(App(), handle_error=False)
+    assert "80 run(s)" in texts(box)
+    part = next((out / "runs").glob("part-00000.parquet"))
+    extra = pd.read_parquet(part).head(5).assign(replication=lambda d: d["replication"] + 100)
+    extra.to_parquet(out / "runs" / "part-00050.parquet", index=False)
+    assert "80 run(s)" in texts(box)  # read once, until asked
+    button(rc, "Reload").click()
+    assert "85 run(s)" in texts(box)
+    rc.close()
+
+
+def test_named_points_and_sobol_designs_get_their_views(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    names = [f"case {k}" for k in range(len(grid_values()))]
+    named = write_sweep(tmp_path / "named", grid_values(), grid_p, reps=20, names=names)
+    monkeypatch.setenv(views.RESULTS_ENV, str(named))
+    box, rc = solara.render(App(), handle_error=False)
+    assert "dipsim-sweep-points" in classes(box) and len(images(box, "dipsim-sweep-points")) == 1
+    assert "case 7" in list(select(rc, "Point").items)
+    rc.close()
+
+    from SALib.sample import sobol as sobol_sample
+
+    problem = {"num_vars": 2, "names": [TRUST, RESOLVE], "bounds": [[0.0, 1.0], [0.2, 1.0]]}
+    X = sobol_sample.sample(problem, 16, calc_second_order=False, seed=3)
+    values = [{TRUST: float(a), RESOLVE: float(b)} for a, b in X]
+    salib = {"sampler": "sobol", "problem": problem, "calc_second_order": False}
+    out = write_sweep(tmp_path / "sobol", values, grid_p, reps=20, salib=salib, design_rows=list(range(len(X))))
+    monkeypatch.setenv(views.RESULTS_ENV, str(out))
+    box, rc = solara.render(App(), handle_error=False)
+    text = texts(box)
+    assert "dipsim-sweep-indices" in classes(box) and "Sobol indices of P(escalation)" in text
+    assert len(images(box, "dipsim-sweep-indices")) == 1
+    assert not errors(box)
+    rc.close()
+
+
+def test_app_has_a_labelled_tab_per_page() -> None:
+    assert [(r.path, r.label) for r in routes] == [("/", "Simulation"), ("sweep", "Sweep results")]
+
+    @solara.component
+    def Root() -> None:
+        solara.RoutingProvider(routes=routes, pathname="/sweep", children=[Layout(children=[solara.Text("x")])])
+
+    box, rc = solara.render(Root(), handle_error=False)
+    tabs = rc.find(v.Tabs).widget
+    assert [t.children for t in rc.find(v.Tab, class_="dipsim-tab").widgets] == [["Simulation"], ["Sweep results"]]
+    assert tabs.v_model == 1  # on /sweep, its tab is the active one
+    rc.close()
