@@ -615,8 +615,11 @@ def survival_choice(table: pd.DataFrame) -> tuple[list[str], str | None]:
     return [p for p in table["point_id"] if p in set(chosen)], None
 
 
-def survival_figure(curves: pd.DataFrame, table: pd.DataFrame, chosen: list[str] | None = None) -> Any | None:
-    """Kaplan-Meier curves of the points ``chosen`` (default: ``survival_choice``); None without curves."""
+def survival_figure(
+    curves: pd.DataFrame, table: pd.DataFrame, chosen: list[str] | None = None, censoring: str = "horizon"
+) -> Any | None:
+    """Kaplan-Meier curves of the points ``chosen`` (default: ``survival_choice``); None without curves.
+    ``censoring`` names how ``curves`` were censored (see ``survival_curves``), for the title."""
     if curves.empty:
         return None
     legend_title = None
@@ -639,7 +642,8 @@ def survival_figure(curves: pd.DataFrame, table: pd.DataFrame, chosen: list[str]
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(title=legend_title, fontsize="x-small", title_fontsize="x-small", loc="best")
-    ax.set_title("Time to escalation (Kaplan-Meier, 95% band; no escalation = censored at horizon)", fontsize="small")
+    where = "at horizon" if censoring == "horizon" else "at its last step"
+    ax.set_title(f"Time to escalation (Kaplan-Meier, 95% band; no escalation = censored {where})", fontsize="small")
     return fig
 
 

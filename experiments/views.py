@@ -205,7 +205,10 @@ def SurvivalView(result: ReportResult) -> None:
         solara.ToggleButtonsSingle(value=censoring, values=list(CENSORING))
         solara.Text(f"runs without escalation are censored {CENSORING[censoring.value]}", style={"font-size": "12px"})
         if picked:
-            FigureImage(lambda: survival_figure(curves, result.summary, picked), [result, censoring.value, picked])
+            FigureImage(
+                lambda: survival_figure(curves, result.summary, picked, censoring.value),
+                [result, censoring.value, picked],
+            )
         else:
             solara.Text("choose at least one point")
 

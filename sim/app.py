@@ -207,18 +207,10 @@ def SweepResultsPage() -> None:
 @solara.component
 def Layout(children: list[Any]) -> solara.Element:
     """Solara's AppLayout with one tab per route, named by the route's label (AppLayout's own tabs show paths)."""
-    route, siblings = solara.use_route()
-    router = solara.use_router()
-    index = siblings.index(route) if route in siblings else 0
-
-    def go(i: int) -> None:
-        router.push(solara.resolve_path(siblings[i], level=0))
-
+    _, siblings = solara.use_route()
     tabs = solara.lab.Tabs(
-        value=index,
-        on_value=go,
         align="center",
-        children=[solara.lab.Tab(r.label or r.path, classes=["dipsim-tab"]) for r in siblings],
+        children=[solara.lab.Tab(r.label or r.path, path_or_route=r, classes=["dipsim-tab"]) for r in siblings],
     )
     return solara.AppLayout(children=[solara.AppBar(children=[tabs]), *children])
 

@@ -83,15 +83,46 @@ def sync_api() -> Any:
     return sync_api
 
 
+SWEEP_EXPERIMENT = """\
+id: browser_grid
+scenario: {scenario}
+seed: 11
+replications: {{fixed: 4}}
+design:
+  sampler: grid
+  grid:
+    trust.RUS.USA: [0.1, 0.5, 0.9]
+    actors.USA.traits.resolve: [0.3, 0.65, 1.0]
+"""
+
+
 @pytest.fixture(scope="module")
-def server(sync_api: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of a ``dipsim viz`` server on the bundled scenario (a fresh port, stopped at the end)."""
+def workdir(sync_api: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's working directory, holding one real sweep folder: results/grid (3 x 3 points, 36 runs)."""
+    root = tmp_path_factory.mktemp("viz")
+    exp = root / "grid.yaml"
+    exp.write_text(SWEEP_EXPERIMENT.format(scenario=ROOT / "configs" / "european_security_2022.yaml"))
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "sweep", str(exp), "--out", "results/grid", "--workers", "1"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path) -> Iterator[str]:
+    """The URL of a ``dipsim viz`` server on the bundled scenario, run in ``workdir`` (a fresh port, stopped at
+    the end)."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("viz") / "server.log"
+    log_path = workdir / "server.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "sim.cli", "viz", "--port", str(port)],
-            cwd=ROOT,
+            cwd=workdir,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -129,17 +160,19 @@ def browser(sync_api: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, server: str) -> Iterator[Any]:
-    """A new page (a new Solara session, so a new model) on the app, rendered; no ``pageerror`` allowed."""
+    """A new page (a new Solara session, so a new model) on the app, rendered. No ``pageerror`` event and no
+    error in the browser console are allowed (warnings are: Solara logs one about its own Vue templates)."""
     context = browser.new_context(viewport={"width": 1600, "height": 1200})
     pg = context.new_page()
     errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    pg.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
     pg.set_default_timeout(STEP_TIMEOUT_MS)
     pg.goto(server)
     pg.wait_for_selector(".dipsim-export", timeout=RENDER_TIMEOUT_MS)
     try:
         yield pg
-        assert errors == [], f"pageerror events: {errors}"
+        assert errors == [], f"errors in the browser: {errors}"
     finally:
         context.close()
 
@@ -321,3 +354,75 @@ def test_screenshot_after_vienna(page: Any, tmp_path: Path) -> None:
     assert out.stat().st_size > 10_000
     shutil.copy(out, "/tmp/after_vienna.png")
     print(f"\nscreenshot: {out} (copied to /tmp/after_vienna.png)")
+
+
+# --------------------------------------------------------------------------- the sweep-results page
+
+SWEEP_VIEWS = [".dipsim-sweep-summary", ".dipsim-sweep-probability", ".dipsim-sweep-survival"]
+SWEEP_VIEWS += [".dipsim-sweep-heatmap", ".dipsim-sweep-runs"]
+
+
+def choose(pg: Any, select: Any, option: str) -> None:
+    """Open a Vuetify select and click one of its options."""
+    select.locator(".v-select__slot").click()
+    pg.locator(".menuable__content__active .v-list-item", has_text=option).first.click()
+
+
+def open_sweep_tab(pg: Any) -> None:
+    pg.locator(".dipsim-tab", has_text="Sweep results").click()
+    pg.locator(".dipsim-sweep-chooser").wait_for(state="visible")
+
+
+def test_sweep_page_shows_the_report_of_a_chosen_folder(page: Any, workdir: Path) -> None:
+    open_sweep_tab(page)
+    assert page.url.endswith("/sweep")
+    page.locator(".dipsim-sweep-empty").wait_for(state="visible")
+    chooser = page.locator(".dipsim-sweep-chooser .v-select").first
+    choose(page, chooser, "results/grid")
+    page.locator(".dipsim-sweep-summary").wait_for(state="visible")
+    assert "9 point(s), 36 run(s), 0 error(s)" in page.locator(".dipsim-sweep-summary").inner_text()
+    for sel in SWEEP_VIEWS:
+        assert page.locator(sel).count() == 1, f"view {sel} missing"
+    for sel in SWEEP_VIEWS[1:4]:
+        assert page.locator(f"{sel} img").count() == 1, f"no figure in {sel}"
+    # the x axis: another parameter, another figure
+    figure = page.locator(".dipsim-sweep-probability img")
+    before = figure.get_attribute("src")
+    choose(page, page.locator(".dipsim-sweep-probability .v-select"), "actors.USA.traits.resolve")
+    page.wait_for_function(
+        "([el, src]) => el.getAttribute('src') !== src", arg=[figure.element_handle(), before], timeout=STEP_TIMEOUT_MS
+    )
+    # censoring: the survival figure is redrawn
+    survival = page.locator(".dipsim-sweep-survival img")
+    before = survival.get_attribute("src")
+    page.locator(".dipsim-sweep-survival .v-btn", has_text="steps_run").click()
+    page.wait_for_function(
+        "([el, src]) => el.getAttribute('src') !== src",
+        arg=[survival.element_handle(), before],
+        timeout=STEP_TIMEOUT_MS,
+    )
+    # a run of a point, with the command that repeats it
+    command = page.locator("pre.dipsim-rerun").inner_text()
+    assert command.startswith("dipsim run") and "--seed" in command and "--set" in command
+    page.screenshot(path=str(workdir / "sweep_page.png"), full_page=True)
+    shutil.copy(workdir / "sweep_page.png", "/tmp/sweep_page.png")
+    # and back to the simulation page, which still works
+    page.locator(".dipsim-tab", has_text="Simulation").click()
+    page.locator(".dipsim-outcome").wait_for(state="visible")
+    step(page)
+
+
+def test_sweep_page_bad_folder_shows_a_readable_error_and_recovers(page: Any, workdir: Path) -> None:
+    open_sweep_tab(page)
+    box = page.get_by_label(re.compile(r"^Results folder"))
+    box.fill(str(workdir))  # a folder, but not a sweep's
+    box.press("Enter")
+    error = page.locator(".dipsim-error")
+    error.wait_for(state="visible")
+    text = error.inner_text()
+    assert "Could not read the results" in text and "manifest.json" in text and "Traceback" not in text
+    box.fill(str(workdir / "results" / "grid"))
+    box.press("Enter")
+    page.locator(".dipsim-sweep-summary").wait_for(state="visible")
+    assert page.locator(".dipsim-error").count() == 0
+    assert "36 run(s)" in page.locator(".dipsim-sweep-summary").inner_text()
