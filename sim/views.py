@@ -660,6 +660,12 @@ def CalendarView(model: Any) -> None:
             solara.Text("none")
 
 
+PROPOSAL_CSS = """
+.dipsim-proposal.v-btn { height: auto !important; min-height: 28px; max-width: 100%; padding: 2px 6px !important; }
+.dipsim-proposal .v-btn__content { white-space: normal; text-align: left; flex: 1 1 auto; line-height: 1.3; }
+"""
+
+
 @solara.component
 def ProposalLogView(model: Any) -> None:
     """Every proposal (who, what, to whom, where, adopted or not); a click on one shows the decision log rows."""
@@ -667,6 +673,8 @@ def ProposalLogView(model: Any) -> None:
     selected, set_selected = solara.use_state(None)
     log = proposal_log(model)
     with solara.Column(style=BOX, classes=["dipsim-proposals"]):
+        # Vuetify keeps a button's text on one line; a long entry (a multilateral venue) would be cut at the edge.
+        solara.Style(PROPOSAL_CSS)
         heading("Proposal log", "newest first; click an entry to see why it was accepted or not")
         if log.empty:
             solara.Text("No proposal yet.")

@@ -350,6 +350,8 @@ def test_screenshot_after_vienna(page: Any, tmp_path: Path) -> None:
     assert "day 11 of 57 (13 January 2022)" in banner(page)
     assert page.locator(".dipsim-proposal", has_text="osce_permanent_council").count() >= 1
     out = tmp_path / "after_vienna.png"
+    page.set_viewport_size({"width": 1600, "height": 2000})  # every view in one picture (the page scrolls inside)
+    page.wait_for_timeout(500)
     page.screenshot(path=str(out), full_page=True)
     assert out.stat().st_size > 10_000
     shutil.copy(out, "/tmp/after_vienna.png")
