@@ -38,9 +38,8 @@ SERVER_START_TIMEOUT = 60.0  # seconds until the server answers HTTP 200
 RENDER_TIMEOUT_MS = 60_000  # first render of the page (~1 s here; generous for a loaded 2-core CI box)
 STEP_TIMEOUT_MS = 30_000  # one Step, click to banner change
 
-# The export view's command line. sim/views.py passes classes=["dipsim-command"] to solara.Preformatted, which
-# hands it to ipyvue's Html widget; that widget's trait is class_, so the class is silently dropped and the <pre>
-# has none (as of this writing): the tests that read the command fail until views.py passes class_=....
+# The export view's command line. solara.Preformatted hands its keywords to ipyvue's Html widget, whose trait is
+# ``class_``: a ``classes=`` keyword would be dropped silently, so the views pass ``class_`` and this finds it.
 PRE_COMMAND = "pre.dipsim-command"
 
 DAY_RE = re.compile(r"day (\d+) of (\d+)")
