@@ -1,5 +1,7 @@
-"""Synthetic output folders of ``dipsim sweep``, written to the contract of docs/experiments.md: runs are
-Bernoulli draws with a known escalation probability per point, so reports of them can be checked exactly."""
+"""Sweep folders for the report and the sweep page's tests. ``write_sweep``: synthetic output folders of
+``dipsim sweep``, written to the contract of docs/experiments.md, whose runs are Bernoulli draws with a known
+escalation probability per point, so reports of them can be checked exactly. ``grid_experiment``: a small
+experiment file for a real sweep of the 2022 scenario."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+SCENARIO_2022 = Path(__file__).resolve().parent.parent / "configs" / "european_security_2022.yaml"
 HORIZON = 60
 TRUST = "trust.RUS.USA"
 RESOLVE = "actors.USA.traits.resolve"
@@ -152,3 +155,18 @@ def grid_values() -> list[dict[str, Any]]:
 
 def grid_p(v: dict[str, Any]) -> float:
     return 0.8 * (1 - v[TRUST]) * v[RESOLVE]
+
+
+def grid_experiment(path: Path, resolve: list[float], seed: int = 5, reps: int = 4) -> Path:
+    """An experiment file: Russia's trust in the US (0.1, 0.5, 0.9) x US resolve (``resolve``) on the 2022
+    scenario, ``reps`` runs per point."""
+    grid = {TRUST: [0.1, 0.5, 0.9], RESOLVE: resolve}
+    spec = {
+        "id": path.stem,
+        "scenario": str(SCENARIO_2022),
+        "seed": seed,
+        "replications": {"fixed": reps},
+        "design": {"sampler": "grid", "grid": grid},
+    }
+    path.write_text(json.dumps(spec, indent=1), encoding="utf-8")  # JSON is YAML
+    return path

@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from tests.synthetic_sweeps import grid_experiment
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -82,25 +84,11 @@ def sync_api() -> Any:
     return sync_api
 
 
-SWEEP_EXPERIMENT = """\
-id: browser_grid
-scenario: {scenario}
-seed: 11
-replications: {{fixed: 4}}
-design:
-  sampler: grid
-  grid:
-    trust.RUS.USA: [0.1, 0.5, 0.9]
-    actors.USA.traits.resolve: [0.3, 0.65, 1.0]
-"""
-
-
 @pytest.fixture(scope="module")
 def workdir(sync_api: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The server's working directory, holding one real sweep folder: results/grid (3 x 3 points, 36 runs)."""
     root = tmp_path_factory.mktemp("viz")
-    exp = root / "grid.yaml"
-    exp.write_text(SWEEP_EXPERIMENT.format(scenario=ROOT / "configs" / "european_security_2022.yaml"))
+    exp = grid_experiment(root / "browser_grid.yaml", [0.3, 0.65, 1.0], seed=11)
     done = subprocess.run(
         [sys.executable, "-m", "sim.cli", "sweep", str(exp), "--out", "results/grid", "--workers", "1"],
         cwd=root,

@@ -20,29 +20,15 @@ from experiments import views
 from experiments.report import report
 from sim.app import Layout, routes
 from sim.cli import main
-from tests.synthetic_sweeps import RESOLVE, TRUST, grid_p, grid_values, write_sweep
+from tests.synthetic_sweeps import RESOLVE, SCENARIO_2022, TRUST, grid_experiment, grid_p, grid_values, write_sweep
 from tests.widgets import all_widgets, button, errors, field, texts, type_text
-
-EXPERIMENT = """\
-id: tiny_grid
-scenario: {scenario}
-seed: 5
-replications: {{fixed: 4}}
-design:
-  sampler: grid
-  grid:
-    trust.RUS.USA: [0.1, 0.5, 0.9]
-    actors.USA.traits.resolve: [0.3, 1.0]
-"""
-SCENARIO = Path(__file__).resolve().parent.parent / "configs" / "european_security_2022.yaml"
 
 
 @pytest.fixture(scope="module")
 def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real sweep: a 3 x 2 grid on the 2022 scenario, 4 runs per point (24 runs)."""
     root = tmp_path_factory.mktemp("sweeps")
-    exp = root / "tiny.yaml"
-    exp.write_text(EXPERIMENT.format(scenario=SCENARIO), encoding="utf-8")
+    exp = grid_experiment(root / "tiny_grid.yaml", [0.3, 1.0])
     out = root / "results" / "tiny"
     assert main(["sweep", str(exp), "--out", str(out), "--workers", "1"]) == 0
     return out
@@ -119,7 +105,7 @@ def test_rerun_commands_reproduce_the_rows(tiny: Any, capsys: pytest.CaptureFixt
         assert list(runs["replication"]) == [0, 1, 2, 3]
         row = runs.iloc[-1]
         argv = shlex.split(views.rerun_command(tiny, row))
-        assert argv[:2] == ["dipsim", "run"] and Path(argv[2]).resolve() == SCENARIO and "--set" in argv
+        assert argv[:2] == ["dipsim", "run"] and Path(argv[2]).resolve() == SCENARIO_2022 and "--set" in argv
         capsys.readouterr()
         assert main([*argv[1:], "--json"]) == 0
         got = json.loads(capsys.readouterr().out)
