@@ -112,6 +112,47 @@ def test_rerun_commands_reproduce_the_rows(tiny: Any, capsys: pytest.CaptureFixt
         assert (got["seed"], got["outcome"], got["steps_run"]) == (row["seed"], row["outcome"], row["steps_run"])
 
 
+# --------------------------------------------------------------------------- each view alone
+
+
+@pytest.mark.parametrize(
+    ("component", "cls", "figures"),
+    [
+        ("SweepSummary", "summary", 0),
+        ("ProbabilityView", "probability", 1),
+        ("HeatmapView", "heatmap", 1),
+        ("SurvivalView", "survival", 1),
+        ("PointRunsView", "runs", 0),
+    ],
+)
+def test_each_view_renders_on_a_real_sweep(tiny: Any, component: str, cls: str, figures: int) -> None:
+    box, rc = solara.render(getattr(views, component)(tiny), handle_error=False)
+    assert f"dipsim-sweep-{cls}" in classes(box)
+    assert len(images(box, f"dipsim-sweep-{cls}")) == figures
+    assert texts(box).strip()
+    rc.close()
+
+
+def test_points_and_indices_views_render_alone(tmp_path: Path) -> None:
+    names = [f"case {k}" for k in range(len(grid_values()))]
+    named, _ = views.load_report(str(write_sweep(tmp_path / "named", grid_values(), grid_p, names=names)))
+    box, rc = solara.render(views.PointsView(named), handle_error=False)
+    assert len(images(box, "dipsim-sweep-points")) == 1
+    rc.close()
+    problem = {"num_vars": 2, "names": [TRUST, RESOLVE], "bounds": [[0.0, 1.0], [0.2, 1.0]]}
+    from SALib.sample import morris as morris_sample
+
+    X = morris_sample.sample(problem, 6, num_levels=4, seed=2)
+    values = [{TRUST: float(a), RESOLVE: float(b)} for a, b in X]
+    salib = {"sampler": "morris", "problem": problem, "num_levels": 4}
+    out = write_sweep(tmp_path / "morris", values, grid_p, salib=salib, design_rows=list(range(len(X))))
+    result, _ = views.load_report(str(out))
+    box, rc = solara.render(views.IndicesView(result), handle_error=False)
+    assert "Morris indices of P(escalation)" in texts(box)
+    assert len(images(box, "dipsim-sweep-indices")) == 1
+    rc.close()
+
+
 # --------------------------------------------------------------------------- the page
 
 
