@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,17 +84,26 @@ def _read_parquet(out: Path, name: str, read: Any) -> pd.DataFrame:
         raise ScenarioError(str(out), [(name, f"unreadable Parquet file: {exc}")]) from None
 
 
-def read_sweep(out: str | Path) -> Sweep:
-    """Read an output folder of ``dipsim sweep``; ScenarioError naming the folder if it is not one."""
+NOT_SWEEP = "not the output folder of `dipsim sweep`"
+
+
+def check_folder(out: str | Path) -> Path:
+    """``out`` if it is a folder with a manifest.json (a sweep's, possibly with no runs yet), else ScenarioError."""
     out = Path(out)
     file = str(out)
-    not_sweep = "not the output folder of `dipsim sweep`"
     if not out.exists():
         raise ScenarioError(file, [("", "no such folder")])
     if not out.is_dir():
-        raise ScenarioError(file, [("", f"not a folder ({not_sweep})")])
+        raise ScenarioError(file, [("", f"not a folder ({NOT_SWEEP})")])
     if not (out / "manifest.json").is_file():
-        raise ScenarioError(file, [("manifest.json", f"missing: {not_sweep}")])
+        raise ScenarioError(file, [("manifest.json", f"missing: {NOT_SWEEP}")])
+    return out
+
+
+def read_sweep(out: str | Path) -> Sweep:
+    """Read an output folder of ``dipsim sweep``; ScenarioError naming the folder if it is not one."""
+    out = check_folder(out)
+    file = str(out)
     try:
         manifest = load_manifest(out)
     except (OSError, ValueError) as exc:
@@ -101,12 +111,12 @@ def read_sweep(out: str | Path) -> Sweep:
     if not isinstance(manifest, dict):
         raise ScenarioError(file, [("manifest.json", "not a JSON object")])
     if not (out / "runs").is_dir():
-        raise ScenarioError(file, [("runs", f"missing: {not_sweep}")])
+        raise ScenarioError(file, [("runs", f"missing: {NOT_SWEEP}")])
     runs = _read_parquet(out, "runs", lambda o: load_runs(o, columns=list(READ_RUN_COLUMNS)))
     if runs.empty:
         raise ScenarioError(file, [("runs", "no run rows yet (runs/part-*.parquet)")])
     if not (out / "points.parquet").is_file():
-        raise ScenarioError(file, [("points.parquet", f"missing: {not_sweep}")])
+        raise ScenarioError(file, [("points.parquet", f"missing: {NOT_SWEEP}")])
     points = _read_parquet(out, "points.parquet", load_points)
     design = None
     if (out / "design.parquet").is_file():  # sobol/morris: the sample matrix with the point each row ran as
@@ -326,20 +336,27 @@ def format_indices(df: pd.DataFrame) -> str:
 # --------------------------------------------------------------------------- survival
 
 
+def varied_paths(sw: Sweep) -> list[str]:
+    """The paths whose value differs between the points."""
+    return [p for p in sw.paths if sw.points[p].nunique(dropna=False) > 1]
+
+
 def point_labels(sw: Sweep) -> dict[str, str]:
-    """A short legend label per point: its name, its varied values, or its id."""
+    """A short label per point, unique (legends and the sweep page's choices use it): its name, its varied values
+    or its id; a label two points would share gets the point's id."""
     pts = sw.points
-    varied = [p for p in sw.paths if pts[p].nunique(dropna=False) > 1]
+    varied = varied_paths(sw)
     out: dict[str, str] = {}
     for _, row in pts.iterrows():
         pid = row["point_id"]
         if "name" in pts.columns and isinstance(row["name"], str) and row["name"]:
             out[pid] = row["name"]
-        elif varied and len(varied) <= 3:
+        elif varied and len(varied) <= 3 and row[varied].notna().all():
             out[pid] = ", ".join(f"{p}={_fmt_value(row[p])}" for p in varied)
-        else:
+        else:  # also a point with runs but not in points.parquet: its values are unknown
             out[pid] = f"point {pid}" if len(pts) > 1 else "all runs"
-    return out
+    counts = pd.Series(list(out.values())).value_counts()
+    return {pid: f"{label} [{pid}]" if counts[label] > 1 else label for pid, label in out.items()}
 
 
 def survival_curves(out: str | Path | Sweep, censoring: str = "horizon") -> pd.DataFrame:
@@ -433,15 +450,11 @@ def _sorted_values(s: pd.Series) -> list[Any]:
     return sorted(vals) if _numeric(s) else sorted(vals, key=lambda v: str(v))
 
 
-def _varied(sw: Sweep) -> list[str]:
-    return [p for p in sw.paths if sw.points[p].nunique(dropna=False) > 1]
-
-
 def _grid_paths(sw: Sweep, table: pd.DataFrame) -> list[str] | None:
     """The varied paths if the points are exactly their full Cartesian product (each combination once)."""
     if sw.sampler not in (None, "grid") or is_named(sw.points):
         return None
-    varied = _varied(sw)
+    varied = varied_paths(sw)
     if not varied or table[varied].isna().any().any():
         return None
     combos = table[varied].astype(str).drop_duplicates()
@@ -473,7 +486,7 @@ def _pooled(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 def probability_paths(sw: Sweep, table: pd.DataFrame) -> list[str]:
     """The varied paths that get a P(escalation) line plot: numeric, with at least 3 values."""
-    return [p for p in _varied(sw) if _numeric(table[p]) and table[p].nunique() >= 3]
+    return [p for p in varied_paths(sw) if _numeric(table[p]) and table[p].nunique() >= 3]
 
 
 def probability_figure(sw: Sweep, table: pd.DataFrame, path: str) -> Any:
@@ -606,8 +619,9 @@ def indices_figure(df: pd.DataFrame | None) -> Any | None:
 
 
 def survival_choice(table: pd.DataFrame) -> tuple[list[str], str | None]:
-    """The points whose curves the report draws: all if at most MAX_SURVIVAL_CURVES (in design order), else
-    the MAX_SURVIVAL_CURVES with the highest P(escalation); and the legend title saying so (or None)."""
+    """The points whose curves the report draws, among those with a run that did not raise: all if at most
+    MAX_SURVIVAL_CURVES (in design order), else the MAX_SURVIVAL_CURVES with the highest P(escalation); and the
+    legend title saying so (or None)."""
     ranked = table.dropna(subset=["p_escalation"]).sort_values("p_escalation", ascending=False, kind="stable")
     chosen = list(ranked["point_id"])
     if len(chosen) > MAX_SURVIVAL_CURVES:
@@ -647,25 +661,36 @@ def survival_figure(
     return fig
 
 
-def figures(sw: Sweep, table: pd.DataFrame, indices: pd.DataFrame | None, curves: pd.DataFrame) -> dict[str, Any]:
-    """Every plot of the report, by its PNG file name (the browser's sweep page draws the same figures)."""
-    out: dict[str, Any] = {}
+def figures(
+    sw: Sweep, table: pd.DataFrame, indices: pd.DataFrame | None, curves: pd.DataFrame
+) -> Iterator[tuple[str, Any]]:
+    """Every plot of the report with its PNG file name, one at a time (each can be saved and dropped before the
+    next is drawn). The browser's sweep page draws the same figures with the same functions."""
     for path in probability_paths(sw, table):
-        out[f"p_escalation_vs_{_slug(path)}.png"] = probability_figure(sw, table, path)
-    named = {
-        "heatmap.png": heatmap_figure(sw, table),
-        "p_escalation_by_point.png": points_figure(sw, table),
-        f"sensitivity_{_method(indices)}.png": indices_figure(indices),
-        "survival.png": survival_figure(curves, table),
-    }
-    out.update({name: fig for name, fig in named.items() if fig is not None})
-    return out
+        yield f"p_escalation_vs_{_slug(path)}.png", probability_figure(sw, table, path)
+    if (fig := heatmap_figure(sw, table)) is not None:
+        yield "heatmap.png", fig
+    if (fig := points_figure(sw, table)) is not None:
+        yield "p_escalation_by_point.png", fig
+    if (fig := indices_figure(indices)) is not None:
+        yield f"sensitivity_{_method(indices)}.png", fig
+    if (fig := survival_figure(curves, table)) is not None:
+        yield "survival.png", fig
 
 
 # --------------------------------------------------------------------------- the report
 
 
-@dataclass
+def headline(table: pd.DataFrame) -> str:
+    """Points, runs, errors and escalations of a summary table, in one line."""
+    return (
+        f"{len(table)} point(s), {int(table['runs'].sum())} run(s), {int(table['errors'].sum())} error(s), "
+        f"{int(table['escalations'].sum())} escalation(s)"
+    )
+
+
+# Compared by identity: Solara's memos compare their dependencies with ==, which DataFrames do not support.
+@dataclass(eq=False)
 class ReportResult:
     """What ``report`` computed and wrote; ``text`` is what ``dipsim report`` prints."""
 
@@ -678,15 +703,6 @@ class ReportResult:
     text: str
     sweep: Sweep
 
-    @property
-    def headline(self) -> str:
-        """Points, runs, errors and escalations in one line."""
-        t = self.summary
-        return (
-            f"{len(t)} point(s), {int(t['runs'].sum())} run(s), {int(t['errors'].sum())} error(s), "
-            f"{int(t['escalations'].sum())} escalation(s)"
-        )
-
 
 def report(out: Path | str, plots: bool = True, max_rows: int | None = 40) -> ReportResult:
     """Summarise an output folder of ``dipsim sweep`` and (if ``plots``) write PNGs into ``out/plots/``."""
@@ -697,17 +713,16 @@ def report(out: Path | str, plots: bool = True, max_rows: int | None = 40) -> Re
     curves = survival_curves(sw)
     written: list[Path] = []
     if plots:
-        written = [_save(fig, sw.out / "plots" / name) for name, fig in figures(sw, table, indices, curves).items()]
+        written = [_save(fig, sw.out / "plots" / name) for name, fig in figures(sw, table, indices, curves)]
 
-    result = ReportResult(
-        out=sw.out, summary=table, indices=indices, survival=curves, plots=written, notes=notes, text="", sweep=sw
-    )
-    lines = [f"{sw.out}: {result.headline}", "", format_summary(table, _varied(sw) or sw.paths, max_rows)]
+    lines = [f"{sw.out}: {headline(table)}", "", format_summary(table, varied_paths(sw) or sw.paths, max_rows)]
     if indices is not None:
         lines += ["", format_indices(indices)]
     if notes:
         lines += [""] + notes
     if written:
         lines += ["", f"plots written to {sw.out / 'plots'}: " + ", ".join(p.name for p in written)]
-    result.text = "\n".join(lines)
-    return result
+    text = "\n".join(lines)
+    return ReportResult(
+        out=sw.out, summary=table, indices=indices, survival=curves, plots=written, notes=notes, text=text, sweep=sw
+    )

@@ -23,6 +23,7 @@ import solara
 from experiments.report import (
     ReportResult,
     format_indices,
+    headline,
     heatmap_figure,
     heatmap_paths,
     indices_figure,
@@ -35,13 +36,15 @@ from experiments.report import (
     survival_choice,
     survival_curves,
     survival_figure,
+    varied_paths,
 )
 from experiments.results import load_runs
+from sim.cli import VIZ_RESULTS_ENV as RESULTS_ENV
 from sim.scenario import ScenarioError
-from sim.views import BOX, WRAP, FigureImage, heading, html_table, run_command
+from sim.ui import BOX, WRAP, FigureImage, heading, html_table, run_command
 
-RESULTS_ENV = "DIPSIM_VIZ_RESULTS"
 MAX_DEPTH = 3  # how far below the working directory sweep folders are looked for
+MAX_CURVES = 20  # survival curves drawn at once: more are unreadable (and slow to draw)
 RUN_DETAIL_COLUMNS = ["replication", "seed", "set", "outcome", "escalation_date", "max_rung", "steps_run", "error"]
 CENSORING = {"horizon": "at the horizon", "steps_run": "at each run's last step"}
 SORTS = {
@@ -81,7 +84,7 @@ def summary_view(result: ReportResult, sort: str = "design order") -> pd.DataFra
     if ascending is not None:
         t = t.sort_values("p_escalation", ascending=ascending, kind="stable", na_position="last")
     labels = point_labels(result.sweep)
-    varied = [p for p in result.sweep.paths if result.sweep.points[p].nunique(dropna=False) > 1]
+    varied = varied_paths(result.sweep)
     view = pd.DataFrame({"point": [labels.get(pid, pid) for pid in t["point_id"]], "id": t["point_id"]})
     for p in varied:
         view[p] = t[p].to_numpy()
@@ -90,11 +93,17 @@ def summary_view(result: ReportResult, sort: str = "design order") -> pd.DataFra
     return view.reset_index(drop=True)
 
 
-def point_runs(result: ReportResult, point_id: str) -> pd.DataFrame:
-    """One point's runs in replication order (the columns of ``RUN_DETAIL_COLUMNS`` the folder has)."""
-    runs = load_runs(result.out)
-    runs = runs[runs["point_id"] == point_id]
-    return runs[[c for c in RUN_DETAIL_COLUMNS if c in runs.columns]].sort_values("replication").reset_index(drop=True)
+def run_details(result: ReportResult) -> pd.DataFrame:
+    """``RUN_DETAIL_COLUMNS`` of the runs the report counted (a sweep still running may have written more since:
+    the page shows one reading of the folder until Reload)."""
+    runs = load_runs(result.out, columns=["point_id", *RUN_DETAIL_COLUMNS])
+    return runs.merge(result.sweep.runs[["point_id", "replication"]], on=["point_id", "replication"])
+
+
+def point_runs(details: pd.DataFrame, point_id: str) -> pd.DataFrame:
+    """One point's rows of ``run_details``, in replication order."""
+    runs = details[details["point_id"] == point_id]
+    return runs[RUN_DETAIL_COLUMNS].sort_values("replication").reset_index(drop=True)
 
 
 def rerun_command(result: ReportResult, run: pd.Series) -> str:
@@ -136,7 +145,7 @@ def SweepSummary(result: ReportResult) -> None:
     m = result.sweep.manifest
     with solara.Column(style=BOX, classes=["dipsim-sweep-summary"]):
         heading("Summary", "recounted from runs/; P(escalation) with its Wilson 95% interval")
-        solara.Text(f"{result.out}: {result.headline}", classes=["dipsim-sweep-headline"])
+        solara.Text(f"{result.out}: {headline(result.summary)}", classes=["dipsim-sweep-headline"])
         facts = [
             f"experiment {m.get('experiment_id', '?')}",
             f"sampler {result.sweep.sampler or '?'}",
@@ -169,6 +178,7 @@ def ProbabilityView(result: ReportResult) -> None:
 
 @solara.component
 def HeatmapView(result: ReportResult) -> None:
+    """P(escalation) over a two-parameter grid."""
     with solara.Column(style=BOX, classes=["dipsim-sweep-heatmap"]):
         heading("Heatmap", "two-parameter grids")
         FigureImage(lambda: heatmap_figure(result.sweep, result.summary), [result])
@@ -176,6 +186,7 @@ def HeatmapView(result: ReportResult) -> None:
 
 @solara.component
 def PointsView(result: ReportResult) -> None:
+    """P(escalation) per named point (counterfactuals)."""
     with solara.Column(style=BOX, classes=["dipsim-sweep-points"]):
         heading("Counterfactuals", "P(escalation) per named point")
         FigureImage(lambda: points_figure(result.sweep, result.summary), [result])
@@ -183,6 +194,7 @@ def PointsView(result: ReportResult) -> None:
 
 @solara.component
 def IndicesView(result: ReportResult) -> None:
+    """Sobol or Morris indices, as the report prints them and as a bar chart."""
     with solara.Column(style=BOX, classes=["dipsim-sweep-indices"]):
         heading("Sensitivity indices")
         solara.Preformatted(format_indices(result.indices), style_="font-size: 12px")
@@ -197,20 +209,28 @@ def SurvivalView(result: ReportResult) -> None:
     by_label = {labels[pid]: pid for pid in ids}
     chosen = solara.use_reactive([labels[pid] for pid in survival_choice(result.summary)[0] if pid in labels])
     censoring = solara.use_reactive("horizon")
-    curves = solara.use_memo(lambda: survival_curves(result.sweep, censoring.value), [result, censoring.value])
+    curves = solara.use_memo(
+        lambda: result.survival if censoring.value == "horizon" else survival_curves(result.sweep, censoring.value),
+        [result, censoring.value],
+    )
     picked = [by_label[x] for x in chosen.value if x in by_label]
     with solara.Column(style=BOX, classes=["dipsim-sweep-survival"]):
         heading("Time to escalation", "Kaplan-Meier, 95% band")
         solara.SelectMultiple("Points", values=chosen, all_values=list(by_label), dense=True)
         solara.ToggleButtonsSingle(value=censoring, values=list(CENSORING))
         solara.Text(f"runs without escalation are censored {CENSORING[censoring.value]}", style={"font-size": "12px"})
-        if picked:
+        if curves.empty:
+            solara.Text("no run finished without an error: no curve to draw")
+        elif not picked:
+            solara.Text("choose at least one point")
+        else:
+            if len(picked) > MAX_CURVES:
+                solara.Text(f"showing the first {MAX_CURVES} of the {len(picked)} points chosen")
+                picked = picked[:MAX_CURVES]
             FigureImage(
                 lambda: survival_figure(curves, result.summary, picked, censoring.value),
                 [result, censoring.value, picked],
             )
-        else:
-            solara.Text("choose at least one point")
 
 
 @solara.component
@@ -221,7 +241,8 @@ def PointRunsView(result: ReportResult) -> None:
     chosen = solara.use_reactive("")
     label = chosen.value if chosen.value in by_label else next(iter(by_label))
     pid = by_label[label]
-    runs = solara.use_memo(lambda: point_runs(result, pid), [result, pid])
+    details = solara.use_memo(lambda: run_details(result), [result])
+    runs = point_runs(details, pid)
     replication = solara.use_reactive(0)
     with solara.Column(style=BOX, classes=["dipsim-sweep-runs"]):
         heading("One point's runs", "each run is reproducible on its own")

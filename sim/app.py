@@ -21,6 +21,7 @@ from typing import Any
 import solara
 from mesa.visualization import Slider, SolaraViz
 
+from sim.cli import VIZ_CONFIG_ENV as CONFIG_ENV
 from sim.model import DiplomacyModel
 from sim.params import Parameters
 from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO, ScenarioError, load_scenario
@@ -38,7 +39,6 @@ from sim.views import (
     slider_spec,
 )
 
-CONFIG_ENV = "DIPSIM_VIZ_CONFIG"
 DEFAULT_CHOICE = DEFAULT_SCENARIO.relative_to(BUNDLED_CONFIGS).as_posix()
 
 

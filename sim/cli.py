@@ -245,15 +245,16 @@ def _cmd_viz(args: argparse.Namespace) -> int:
     if args.config is not None:
         load_scenario(args.config)  # a bad file fails here, with the usual message, not on the page
     if args.results is not None:
-        from experiments.report import read_sweep
+        from experiments.report import check_folder
 
-        read_sweep(args.results)  # likewise a folder that is not a sweep's
+        check_folder(args.results)  # likewise a folder that is not a sweep's (one still starting is fine)
     if importlib.util.find_spec("solara") is None:  # solara itself is imported only by the server it starts
         print("dipsim viz needs the viz extra: pip install 'dipsim[viz]'", file=sys.stderr)
         return EXIT_BAD_INPUT
     argv, env = viz_command(args.config, args.host, args.port, args.results)
     if args.results is not None:
-        print(f"sweep results page: http://{args.host}:{args.port}/sweep", flush=True)
+        where = f"http://{args.host}:{args.port}/sweep" if args.port else "/sweep on the port Solara prints"
+        print(f"sweep results page: {where}", flush=True)
     sys.stdout.flush()
     sys.stderr.flush()
     # Become the server (one process: Ctrl-C and kill reach it directly, nothing is left behind).

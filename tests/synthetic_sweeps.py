@@ -126,7 +126,8 @@ def write_sweep(
     summ = pd.DataFrame({"runs": g.size(), "errors": g.size() - g["ok"].sum(), "escalations": g["esc"].sum()})
     nn = summ["runs"] - summ["errors"]
     summ["p_escalation"] = summ["escalations"] / nn
-    summ["ci_low"], summ["ci_high"] = proportion_confint(summ["escalations"], nn, method="wilson")
+    with np.errstate(divide="ignore", invalid="ignore"):  # a point whose runs all raised: n = 0, NaN bounds
+        summ["ci_low"], summ["ci_high"] = proportion_confint(summ["escalations"], nn, method="wilson")
     summ.reset_index().to_parquet(out / "summary.parquet", index=False)
 
     manifest: dict[str, Any] = {

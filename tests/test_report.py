@@ -266,3 +266,20 @@ def test_bad_folders_exit_2_naming_the_folder(tmp_path: Path, capsys: pytest.Cap
         assert main(["report", str(path)]) == 2, label
         err = capsys.readouterr().err
         assert err.startswith(str(path)) and "Traceback" not in err, (label, err)
+
+
+def test_point_labels_are_unique(tmp_path: Path) -> None:
+    from experiments.report import point_labels, read_sweep
+
+    # values that print alike (.4g) and points missing from points.parquet: each label names one point
+    values = [{TRUST: 0.123461, RESOLVE: 0.5}, {TRUST: 0.123459, RESOLVE: 0.5}, {TRUST: 0.9, RESOLVE: 0.8}]
+    values += [{TRUST: 0.2 + k / 10, RESOLVE: 0.4} for k in range(3)]
+    out = write_sweep(tmp_path / "s", values, grid_p, reps=2)
+    pd.read_parquet(out / "points.parquet").head(3).to_parquet(out / "points.parquet", index=False)
+    labels = point_labels(read_sweep(out))
+    assert len(labels) == 6 and len(set(labels.values())) == 6
+    first, second = (labels[point_id(v)] for v in values[:2])
+    assert first.startswith(f"{TRUST}=0.1235, {RESOLVE}=0.5 [") and first.endswith(f"[{point_id(values[0])}]")
+    assert second.endswith(f"[{point_id(values[1])}]")
+    assert labels[point_id(values[2])] == f"{TRUST}=0.9, {RESOLVE}=0.8"
+    assert all(labels[point_id(v)] == f"point {point_id(v)}" for v in values[3:])

@@ -17,9 +17,10 @@ import pytest
 import solara
 
 from experiments import views
-from experiments.report import report
+from experiments.report import heatmap_figure, probability_figure, report, survival_figure
 from sim.app import Layout, routes
 from sim.cli import main
+from sim.ui import png_bytes
 from tests.synthetic_sweeps import RESOLVE, SCENARIO_2022, TRUST, grid_experiment, grid_p, grid_values, write_sweep
 from tests.widgets import all_widgets, button, errors, field, texts, type_text
 
@@ -101,7 +102,7 @@ def test_summary_view_is_the_report_table_sorted_on_request(tiny: Any, sweep_dir
 
 def test_rerun_commands_reproduce_the_rows(tiny: Any, capsys: pytest.CaptureFixture[str]) -> None:
     for pid in list(tiny.summary["point_id"])[::5]:  # the first and the last point
-        runs = views.point_runs(tiny, pid)
+        runs = views.point_runs(views.run_details(tiny), pid)
         assert list(runs["replication"]) == [0, 1, 2, 3]
         row = runs.iloc[-1]
         argv = shlex.split(views.rerun_command(tiny, row))
@@ -166,7 +167,7 @@ def test_page_without_a_folder_asks_for_one(monkeypatch: pytest.MonkeyPatch, tmp
     rc.close()
 
 
-def test_page_shows_the_report_of_a_real_sweep(monkeypatch: pytest.MonkeyPatch, sweep_dir: Path) -> None:
+def test_page_shows_the_report_of_a_real_sweep(monkeypatch: pytest.MonkeyPatch, sweep_dir: Path, tiny: Any) -> None:
     monkeypatch.setenv(views.RESULTS_ENV, str(sweep_dir))
     monkeypatch.chdir(sweep_dir.parent.parent)
     box, rc = solara.render(App(), handle_error=False)
@@ -177,11 +178,17 @@ def test_page_shows_the_report_of_a_real_sweep(monkeypatch: pytest.MonkeyPatch, 
     for cls in ("summary", "probability", "survival", "heatmap", "runs"):
         assert f"dipsim-sweep-{cls}" in got, cls
     assert "dipsim-sweep-points" not in got and "dipsim-sweep-indices" not in got  # a grid has neither
-    # the same figures as `dipsim report` writes: it writes exactly the plots the page shows
+    # the same figures as `dipsim report` writes, drawn by the same functions
     written = {p.name for p in report(sweep_dir).plots}
     assert written == {"p_escalation_vs_trust.RUS.USA.png", "heatmap.png", "survival.png"}
-    for cls in ("probability", "survival", "heatmap"):
-        assert len(images(box, f"dipsim-sweep-{cls}")) == 1, cls
+    sw, table = tiny.sweep, tiny.summary
+    expected = {
+        "probability": probability_figure(sw, table, TRUST),
+        "heatmap": heatmap_figure(sw, table),
+        "survival": survival_figure(tiny.survival, table),
+    }
+    for cls, fig in expected.items():
+        assert images(box, f"dipsim-sweep-{cls}") == [png_bytes(fig)], cls
     assert select(rc, "Sweep folders under " + str(sweep_dir.parent.parent)).v_model == "results/tiny"
     assert not errors(box)
     rc.close()
@@ -202,7 +209,7 @@ def test_page_controls_redraw_the_figures(monkeypatch: pytest.MonkeyPatch, sweep
     points.v_model = []
     assert "choose at least one point" in texts(box)
     # one point's runs: another point, another replication, another command
-    runs = views.point_runs(tiny, tiny.summary["point_id"].iloc[-1])
+    runs = views.point_runs(views.run_details(tiny), tiny.summary["point_id"].iloc[-1])
     labels = list(select(rc, "Point").items)
     select(rc, "Point").v_model = labels[-1]
     select(rc, "Replication").v_model = 2
@@ -220,7 +227,9 @@ def test_page_controls_redraw_the_figures(monkeypatch: pytest.MonkeyPatch, sweep
     rc.close()
 
 
-def test_page_reports_a_bad_folder_and_recovers(monkeypatch: pytest.MonkeyPatch, sweep_dir: Path, tmp_path: Path):
+def test_page_reports_a_bad_folder_and_recovers(
+    monkeypatch: pytest.MonkeyPatch, sweep_dir: Path, tmp_path: Path
+) -> None:
     monkeypatch.setenv(views.RESULTS_ENV, str(sweep_dir))
     box, rc = solara.render(App(), handle_error=False)
     type_text(field(rc, "Results folder"), str(tmp_path))  # a folder, but not a sweep's
@@ -243,8 +252,39 @@ def test_reload_picks_up_runs_written_since(monkeypatch: pytest.MonkeyPatch, tmp
     extra = pd.read_parquet(part).head(5).assign(replication=lambda d: d["replication"] + 100)
     extra.to_parquet(out / "runs" / "part-00050.parquet", index=False)
     assert "80 run(s)" in texts(box)  # read once, until asked
+    assert "<td>100</td>" not in texts(box)  # and so are the point's runs listed (replication 100 is new)
     button(rc, "Reload").click()
     assert "85 run(s)" in texts(box)
+    assert "<td>100</td>" in texts(box)
+    rc.close()
+
+
+def test_page_with_errors_only_and_unlisted_points(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Every run raised: counts, no curve and no traceback; then points in runs/ but not in points.parquet
+    (added to the experiment later) each get a label of their own and can be chosen."""
+    out = write_sweep(tmp_path / "failed", grid_values(), grid_p, reps=3, error_every=1)
+    monkeypatch.setenv(views.RESULTS_ENV, str(out))
+    box, rc = solara.render(App(), handle_error=False)
+    text = texts(box)
+    assert "8 point(s), 24 run(s), 24 error(s), 0 escalation(s)" in text
+    assert "no run finished without an error" in text
+    rc.find(v.Select, label="Points").widget.v_model = list(rc.find(v.Select, label="Points").widget.items)[:2]
+    assert "no run finished without an error" in texts(box)
+    assert "error: 3" in texts(box)  # the point's outcomes
+    assert not errors(box)
+    rc.close()
+
+    out = write_sweep(tmp_path / "grown", grid_values(), grid_p, reps=5)
+    points = pd.read_parquet(out / "points.parquet")
+    points.head(2).to_parquet(out / "points.parquet", index=False)  # 6 of the 8 points are not listed
+    monkeypatch.setenv(views.RESULTS_ENV, str(out))
+    box, rc = solara.render(App(), handle_error=False)
+    labels = list(select(rc, "Point").items)
+    assert len(labels) == len(set(labels)) == 8
+    for label in labels[2:]:
+        select(rc, "Point").v_model = label
+        assert "replication 0:" in texts(box)
+    assert "points.parquet" in texts(box)  # the report's note
     rc.close()
 
 

@@ -26,6 +26,7 @@ from sim.app import COMPONENTS, CONFIG_ENV, VizModel, default_controls, model_pa
 from sim.cli import main, viz_command
 from sim.params import Parameters
 from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO, load_scenario
+from sim.ui import png_bytes
 from tests.widgets import all_widgets, button, errors, field, texts, type_text
 
 GENEVA = dt.date(2022, 1, 10)
@@ -245,7 +246,7 @@ def test_figures_for_fresh_stepped_and_ended_models(build, geneva, ended):
     for model in (VizModel(), geneva, ended, VizModel(scenario_file=VALIDATION)):
         fig = getattr(views, build)(model)
         assert isinstance(fig, Figure)
-        assert views.png_bytes(fig)[:4] == b"\x89PNG"
+        assert png_bytes(fig)[:4] == b"\x89PNG"
     assert isinstance(views.positions_figure(geneva, "nato_ukraine"), Figure)
 
 
@@ -382,6 +383,25 @@ def test_viz_command_serves_the_page_on_loopback(monkeypatch):
     assert CONFIG_ENV not in env  # the bundled default, not a leftover
     _, env = viz_command(f"configs/{VALIDATION}", "127.0.0.1", 8123)
     assert Path(env[CONFIG_ENV]).is_absolute() and env[CONFIG_ENV].endswith(VALIDATION)
+
+
+def test_viz_command_passes_the_results_folder(monkeypatch, tmp_path):
+    from experiments.views import RESULTS_ENV
+
+    monkeypatch.setenv(RESULTS_ENV, "stale")
+    _, env = viz_command(None, "127.0.0.1", 8123)
+    assert RESULTS_ENV not in env
+    _, env = viz_command(None, "127.0.0.1", 8123, results=str(tmp_path / "runs" / "grid"))
+    assert env[RESULTS_ENV] == str(tmp_path / "runs" / "grid") and Path(env[RESULTS_ENV]).is_absolute()
+
+
+def test_viz_rejects_a_folder_that_is_not_a_sweep_before_starting(tmp_path, capsys):
+    assert main(["viz", "--results", str(tmp_path / "nowhere"), "--port", "0"]) == 2
+    assert "nowhere: no such folder" in capsys.readouterr().err
+    assert main(["viz", "--results", str(tmp_path), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path}: manifest.json: missing: not the output folder of `dipsim sweep`" in err
+    assert "Traceback" not in err
 
 
 def test_viz_rejects_a_bad_config_before_starting(tmp_path, capsys):

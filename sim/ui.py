@@ -1,0 +1,78 @@
+"""What both browser pages share (the simulation page, ``sim.views``; the sweep page, ``experiments.views``):
+the ``dipsim run`` command line that reproduces a run, and small Solara pieces (a view's heading, an HTML table,
+a matplotlib figure as a PNG image, the box a view scrolls in). Nothing here imports Mesa.
+"""
+
+from __future__ import annotations
+
+import io
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import solara
+import yaml
+from matplotlib.figure import Figure
+
+
+def display_path(path: str | Path) -> str:
+    """A config path as a command line shows it: relative to the working directory when inside it."""
+    p = Path(path)
+    try:
+        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(p.resolve()) if not p.is_absolute() else str(p)
+
+
+def _yaml_value(v: Any) -> str:
+    if isinstance(v, float):
+        return repr(v)  # shortest text that reads back to the same float
+    return yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("...").strip()
+
+
+def run_command(config: str | Path | None, seed: int, overrides: dict[str, Any], steps: int | None = None) -> str:
+    """The ``dipsim run`` command that reproduces a run: config, seed, horizon and each ``--set PATH=VALUE``."""
+    argv = ["dipsim", "run"]
+    if config is not None:
+        argv.append(display_path(config))
+    argv += ["--seed", str(seed)]
+    if steps is not None:
+        argv += ["--steps", str(steps)]
+    for path in sorted(overrides):
+        argv += ["--set", f"{path}={_yaml_value(overrides[path])}"]
+    return shlex.join(argv)
+
+
+def html_table(df: pd.DataFrame, *, floats: int = 3) -> solara.Element:
+    """A small HTML table (escaped), cheaper than a data-grid widget and needing no extra assets."""
+    text = df.to_html(index=False, escape=True, border=0, float_format=lambda x: f"{x:.{floats}f}")
+    return solara.HTML(tag="div", unsafe_innerHTML=text, style="font-size: 12px; overflow-x: auto")
+
+
+def heading(title: str, note: str = "") -> None:
+    """A view's title (plain text: solara.Markdown would fetch KaTeX from a CDN that is not there offline)."""
+    with solara.Row(gap="6px", style={"align-items": "baseline"}):
+        solara.Text(title, style={"font-weight": "bold", "font-size": "15px"})
+        if note:
+            solara.Text(note, style={"font-size": "12px", "color": "gray"})
+
+
+@solara.component
+def FigureImage(make: Any, deps: list[Any]) -> solara.Element:
+    """The matplotlib figure ``make()`` as a PNG image, redrawn only when ``deps`` change."""
+    png = solara.use_memo(lambda: png_bytes(make()), deps)
+    return solara.Image(png, format="png", width="100%")
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """PNG bytes of a figure (a plain Figure: no pyplot state shared between browser sessions)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+BOX = {"height": "100%", "overflow": "auto", "padding": "4px 8px"}  # a view scrolls inside its grid cell
+# For a <pre> (solara.Preformatted hands ``style_`` and ``class_`` to ipyvue's Html): a long command wraps
+# inside its view instead of running past the edge.
+WRAP = "white-space: pre-wrap; word-break: break-all; font-size: 12px"
