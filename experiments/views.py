@@ -259,7 +259,7 @@ def PointRunsView(result: ReportResult) -> None:
         solara.Text(f"replication {rep}: {run['outcome'] or 'error'}, {int(run['steps_run'])} steps")
         solara.Preformatted(rerun_command(result, run), class_="dipsim-rerun", style_=WRAP)
         with solara.Div(style={"max-height": "260px", "overflow": "auto"}):
-            html_table(runs.drop(columns=["set"], errors="ignore").fillna(""))
+            html_table(runs.drop(columns=["set"]))
 
 
 @solara.component

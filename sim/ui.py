@@ -46,7 +46,7 @@ def run_command(config: str | Path | None, seed: int, overrides: dict[str, Any],
 
 def html_table(df: pd.DataFrame, *, floats: int = 3) -> solara.Element:
     """A small HTML table (escaped), cheaper than a data-grid widget and needing no extra assets."""
-    text = df.to_html(index=False, escape=True, border=0, float_format=lambda x: f"{x:.{floats}f}")
+    text = df.to_html(index=False, escape=True, border=0, na_rep="-", float_format=lambda x: f"{x:.{floats}f}")
     return solara.HTML(tag="div", unsafe_innerHTML=text, style="font-size: 12px; overflow-x: auto")
 
 
