@@ -243,18 +243,24 @@ def test_sweep_killed_with_sigkill_resumes_to_exactly_the_expected_runs(tmp_path
     pd.testing.assert_frame_equal(rows(out), resumed)
 
 
-def test_workers_exit_when_only_the_sweep_process_is_killed(tmp_path):
-    """kill -9 of the sweeping process alone: its workers, fork server and resource tracker go too."""
+def _start_slow_sweep(tmp_path: Path, out: Path, stderr: int) -> subprocess.Popen[str]:
+    """``dipsim sweep`` of the slow 2022 experiment on 2 workers, in a session of its own, flushing parts often."""
     path = write(tmp_path, "slow.yaml", SLOW_2022)
-    out = tmp_path / "orphans"
     cmd = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--out", str(out), "--workers", "2"]
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         cmd,
         start_new_session=True,
         env={**os.environ, "DIPSIM_SWEEP_FLUSH_SECONDS": "0.2"},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
     )
+
+
+def test_workers_exit_when_only_the_sweep_process_is_killed(tmp_path):
+    """kill -9 of the sweeping process alone: its workers, fork server and resource tracker go too."""
+    out = tmp_path / "orphans"
+    proc = _start_slow_sweep(tmp_path, out, stderr=subprocess.DEVNULL)
     children: list[psutil.Process] = []
     try:
         _wait_for_part(proc, out)
@@ -287,17 +293,8 @@ def test_workers_exit_when_only_the_sweep_process_is_killed(tmp_path):
 
 
 def test_ctrl_c_exits_130_keeps_finished_runs_and_says_how_to_resume(tmp_path):
-    path = write(tmp_path, "slow.yaml", SLOW_2022)
     out = tmp_path / "interrupted"
-    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--out", str(out), "--workers", "2"]
-    proc = subprocess.Popen(
-        cmd,
-        start_new_session=True,
-        env={**os.environ, "DIPSIM_SWEEP_FLUSH_SECONDS": "0.2"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _start_slow_sweep(tmp_path, out, stderr=subprocess.PIPE)
     try:
         _wait_for_part(proc, out)
         os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C on a terminal: the whole process group
