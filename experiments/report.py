@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.results import AGREED_PREFIX, load_manifest, load_points, load_runs, summarise, wilson
+from experiments.store import Damage, verified_parts
 from sim.scenario import ScenarioError
 
 #: Columns of points.parquet that are not parameter paths.
@@ -68,6 +69,8 @@ class Sweep:
     paths: list[str]
     design: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    parts: list[Path] | None = None  # the sound part files the runs were read from (None: every part)
+    damaged: list[Damage] = field(default_factory=list)  # the parts left out, and why
 
     @property
     def sampler(self) -> str | None:
@@ -112,7 +115,11 @@ def read_sweep(out: str | Path) -> Sweep:
         raise ScenarioError(file, [("manifest.json", "not a JSON object")])
     if not (out / "runs").is_dir():
         raise ScenarioError(file, [("runs", f"missing: {NOT_SWEEP}")])
-    runs = _read_parquet(out, "runs", lambda o: load_runs(o, columns=list(READ_RUN_COLUMNS)))
+    parts, damaged = verified_parts(out)  # a reader never moves a part: a sweep may be writing this folder
+    runs = _read_parquet(out, "runs", lambda o: load_runs(o, columns=list(READ_RUN_COLUMNS), parts=parts))
+    if runs.empty and damaged:
+        problems = [(f"runs/{d.path.name}", d.reason) for d in damaged]
+        raise ScenarioError(file, [*problems, ("runs", f"no sound part left: {_resume_hint(manifest, out)}")])
     if runs.empty:
         raise ScenarioError(file, [("runs", "no run rows yet (runs/part-*.parquet)")])
     if not (out / "points.parquet").is_file():
@@ -122,7 +129,9 @@ def read_sweep(out: str | Path) -> Sweep:
     if (out / "design.parquet").is_file():  # sobol/morris: the sample matrix with the point each row ran as
         design = _read_parquet(out, "design.parquet", lambda o: pd.read_parquet(o / "design.parquet"))
 
-    notes: list[str] = []
+    notes = [f"warning: {d}; left out of this report" for d in damaged]
+    if damaged:
+        notes.append(f"{len(damaged)} damaged part(s): {_resume_hint(manifest, out)}")
     unknown = list(dict.fromkeys(runs.loc[~runs["point_id"].isin(points["point_id"]), "point_id"]))
     if unknown:
         # The runner writes points.parquet once: points added to the experiment later are only in runs/.
@@ -132,7 +141,23 @@ def read_sweep(out: str | Path) -> Sweep:
     listed = manifest.get("paths")
     if isinstance(listed, list) and set(listed) <= set(paths):
         paths = [str(p) for p in listed]  # the experiment's order
-    return Sweep(out=out, manifest=manifest, points=points, runs=runs, paths=paths, design=design, notes=notes)
+    return Sweep(
+        out=out,
+        manifest=manifest,
+        points=points,
+        runs=runs,
+        paths=paths,
+        design=design,
+        notes=notes,
+        parts=parts,
+        damaged=damaged,
+    )
+
+
+def _resume_hint(manifest: dict[str, Any], out: Path) -> str:
+    """How to set damaged parts aside and run their runs again: the same sweep once more."""
+    experiment = manifest.get("experiment_file") or "EXPERIMENT"
+    return f"run `dipsim sweep {experiment} --out {out}` to set them aside (kept in damaged/) and run their runs again"
 
 
 def _sweep(out: str | Path | Sweep) -> Sweep:
@@ -179,7 +204,7 @@ def summary_table(out: str | Path | Sweep) -> pd.DataFrame:
     Point ids that have runs but are not in points.parquet get a row too, at the end (their paths empty).
     """
     sw = _sweep(out)
-    table = summarise(sw.out)
+    table = summarise(sw.out, parts=sw.parts)
     agreed = [c for c in table.columns if c.startswith(AGREED_PREFIX)]
     unlisted = set(sw.points["point_id"]) - set(table["point_id"])
     if unlisted:

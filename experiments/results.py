@@ -2,11 +2,15 @@
 
 This is the Python API the report (and users) read results through; the layout is docs/experiments.md.
 
-``load_runs(out)``      every run row in ``out/runs/part-*.parquet``, sorted by (point_id, replication)
+``load_runs(out)``      every run row of the sound parts ``out/runs/part-*.parquet``, sorted by (point_id, replication)
 ``load_points(out)``    ``out/points.parquet``: one row per point, in the experiment's order
 ``load_summary(out)``   ``out/summary.parquet`` (recomputed from runs/ when it is not there yet)
 ``load_manifest(out)``  ``out/manifest.json`` as a dict
 ``summarise(out)``      the summary, recomputed from runs/ alone (streamed part by part)
+``part_files(out)``     the part files; ``experiments.store.verified_parts`` sorts them into sound and damaged
+
+Both readers of runs/ read only the parts that pass ``experiments.store``'s checks (the checksum and row count
+the manifest records) unless given the parts to read, and warn (``DamagedPartsWarning``) about the others.
 ``wilson(k, n)``        the Wilson 95% interval (statsmodels ``proportion_confint(method="wilson")``)
 
 Nothing here imports Dask or starts processes.
@@ -17,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +31,23 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-PART_RE = re.compile(r"^part-(\d+)\.parquet$")
+from experiments.store import PART_RE, part_files, verified_parts
+
+__all__ = [
+    "AGREED_PREFIX",
+    "PART_RE",
+    "DamagedPartsWarning",
+    "load_manifest",
+    "load_points",
+    "load_runs",
+    "load_summary",
+    "part_files",
+    "sound_parts",
+    "summarise",
+    "wilson",
+    "write_table_atomic",
+]
+
 RUN_COLUMNS_BEFORE = ["point_id", "replication", "seed", "set"]  # then one column per varied path
 RUN_COLUMNS_AFTER = [
     "outcome",
@@ -54,13 +74,17 @@ def wilson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def part_files(out: str | Path) -> list[Path]:
-    """The complete part files of a sweep folder, by part number (temporary files are ignored)."""
-    runs = Path(out) / "runs"
-    if not runs.is_dir():
-        return []
-    found = [(int(m.group(1)), p) for p in runs.iterdir() if (m := PART_RE.match(p.name))]
-    return [p for _, p in sorted(found)]
+class DamagedPartsWarning(UserWarning):
+    """Some part files of a sweep folder failed their checks and were left out of what was read."""
+
+
+def sound_parts(out: str | Path) -> list[Path]:
+    """The parts of ``out`` that pass their checks; a DamagedPartsWarning names each one left out and why."""
+    good, damaged = verified_parts(out)
+    if damaged:
+        listed = "; ".join(str(d) for d in damaged)
+        warnings.warn(f"{out}: {len(damaged)} damaged part(s) left out: {listed}", DamagedPartsWarning, stacklevel=3)
+    return good
 
 
 def load_manifest(out: str | Path) -> dict[str, Any]:
@@ -72,9 +96,10 @@ def load_points(out: str | Path) -> pd.DataFrame:
     return pd.read_parquet(Path(out) / "points.parquet")
 
 
-def load_runs(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """Every run row of a sweep folder, sorted by (point_id, replication). ``columns``: a subset to read."""
-    files = part_files(out)
+def load_runs(out: str | Path, columns: list[str] | None = None, parts: list[Path] | None = None) -> pd.DataFrame:
+    """Every run row of a sweep folder, sorted by (point_id, replication). ``columns``: a subset to read;
+    ``parts``: the part files to read (default: ``sound_parts(out)``)."""
+    files = sound_parts(out) if parts is None else parts
     if not files:
         names = columns or [*RUN_COLUMNS_BEFORE, *_path_columns(out), *RUN_COLUMNS_AFTER]
         return pd.DataFrame(columns=names)
@@ -100,14 +125,14 @@ def _path_columns(out: str | Path) -> list[str]:
         return []
 
 
-def summarise(out: str | Path) -> pd.DataFrame:
+def summarise(out: str | Path, parts: list[Path] | None = None) -> pd.DataFrame:
     """Per-point summary recomputed from ``out/runs`` alone, one part file at a time (memory stays flat).
 
     Columns: point_id, name, set, the path columns, runs, errors, escalations, p_escalation, ci_low, ci_high
     (Wilson 95% over the runs without error), mean_escalation_step (over escalated runs), and
     ``agreed__<issue>`` (share of the runs without error that agreed the issue), for the scenario's issues
     (from the manifest) and any other issue seen in the rows. Points are in the experiment's order; a point
-    with no run yet has runs 0 and NaN rates.
+    with no run yet has runs 0 and NaN rates. ``parts``: the part files to count (default: ``sound_parts(out)``).
     """
     out = Path(out)
     points = load_points(out)
@@ -117,7 +142,7 @@ def summarise(out: str | Path) -> pd.DataFrame:
         issues = []
     acc: dict[str, dict[str, Any]] = {}
     cols = ["point_id", "escalated", "escalation_step", "agreed_issues", "error"]
-    for f in part_files(out):
+    for f in sound_parts(out) if parts is None else parts:
         df = pq.read_table(f, columns=cols).to_pandas()
         ok = df["error"].isna()
         esc = ok & df["escalated"].fillna(False).astype(bool)

@@ -16,13 +16,18 @@
 * the pool's workers exit by themselves when the sweeping process dies, even killed alone with kill -9;
 * adaptive replications are decided per point, in replication order, on complete prefixes only, so the
   runs done do not depend on the workers or on the order in which runs finish;
-* a run that raises is recorded with its seed and ``error`` ("Type: message") and the sweep goes on.
+* a run that raises is recorded with its seed and ``error`` ("Type: message") and the sweep goes on;
+* each part's sha256 and row count go in the manifest as it is written (``experiments.store``); a rerun sets
+  aside parts that fail their checks (into ``damaged/``, kept) and runs their keys again;
+* SIGTERM stops a sweep as Ctrl-C does (finished runs kept, status "interrupted"), and so does a write error;
+* with progress shown, the first runs are timed in the sweeping process (and kept) to print an estimate.
 
 Beyond the contract's files the folder holds ``design.parquet`` (sobol/morris: each row of the SALib sample
 matrix with the point it ran as; rows may repeat a point) and ``.lock`` (held while a sweep writes). The
 manifest also records the scenario path, seed, horizon, replications, sampler, paths, issues, SALib problem,
-``status`` (running, interrupted, failed, complete), ``runs`` and one entry per session (command, versions,
-start and end, runs done, workers). ``run_one`` and ``run_chunk`` are what the workers execute; the readers
+``status`` (running, interrupted, failed, complete), ``runs``, ``parts`` and ``set_aside``
+(``experiments.store``) and one entry per session (command, versions, start and end, runs done, workers, what
+stopped it). ``run_one`` and ``run_chunk`` are what the workers execute; the readers
 (``load_runs``, ``load_points``, ``load_summary``, ``summarise``) live in ``experiments.results``.
 """
 
@@ -52,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from experiments.estimate import Timing, plan_line
 from experiments.results import (
     load_points,
     load_runs,
@@ -62,6 +68,7 @@ from experiments.results import (
     write_table_atomic,
 )
 from experiments.spec import canonical
+from experiments.store import RUN_FIELDS_AFTER, RUN_FIELDS_BEFORE, set_aside, write_part
 from sim.model import DiplomacyModel
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -72,6 +79,7 @@ __all__ = [
     "OutputFolderError",
     "SchedulerError",
     "SweepFailed",
+    "SweepInterrupted",
     "SweepStats",
     "load_points",
     "load_runs",
@@ -87,6 +95,8 @@ FLUSH_SECONDS = 10.0  # buffered rows are written at the latest after this long
 CHUNK_SECONDS = 1.0  # aimed wall time of one chunk of runs on a worker
 PROGRESS_SECONDS = 5.0  # a progress line at least this often when stderr is not a terminal
 MAX_CHUNK = 2000
+TIMING_RUNS = 4  # runs timed in the sweeping process before the workers start, at most
+TIMING_SECONDS = 1.0  # ... and for at most this long (plus one run)
 
 # Per (point, replication) state in the scheduler.
 MISSING, NO_ESCALATION, ESCALATION, ERROR, QUEUED = 0, 1, 2, 3, 4
@@ -101,7 +111,12 @@ class SchedulerError(ScenarioError):
 
 
 class SweepFailed(RuntimeError):
-    """The executor failed (a worker died, the cluster went away); the rows finished so far are kept."""
+    """The executor failed (a worker died, the cluster went away) or a file could not be written (a full disk);
+    the rows finished so far are kept."""
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """SIGTERM asked the sweep to stop. A KeyboardInterrupt, so it stops the sweep as Ctrl-C does."""
 
 
 # --------------------------------------------------------------------------- one run (in a worker)
@@ -177,7 +192,10 @@ def _worker_init(sweeper: int) -> None:
     pipe, so neither they nor the fork server (their parent) ever see end of file. Once the workers exit,
     the fork server and the resource tracker see it and exit too.
     """
+    # SIGTERM to the whole process group (a service manager, `timeout`) is the sweeping process's to handle too:
+    # it stops in order, and the workers exit once it shuts the pool down or is gone.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     watcher = threading.Thread(
         target=_exit_with, args=(sweeper, os.getppid()), name="dipsim-exit-with-sweeper", daemon=True
     )
@@ -258,25 +276,7 @@ def _path_columns(exp: LoadedExperiment) -> tuple[dict[str, pa.DataType], list[d
 
 def run_schema(path_types: dict[str, pa.DataType]) -> pa.Schema:
     """The Arrow schema of the per-run rows (every part file has exactly this schema)."""
-    return pa.schema(
-        [
-            ("point_id", pa.string()),
-            ("replication", pa.int64()),
-            ("seed", pa.int64()),
-            ("set", pa.string()),
-            *path_types.items(),
-            ("outcome", pa.string()),
-            ("escalated", pa.bool_()),
-            ("escalation_step", pa.float64()),
-            ("escalation_date", pa.string()),
-            ("max_rung", pa.string()),
-            ("max_rung_score", pa.float64()),
-            ("agreed_issues", pa.string()),
-            ("steps_run", pa.int64()),
-            ("wall_time", pa.float64()),
-            ("error", pa.string()),
-        ]
-    )
+    return pa.schema([*RUN_FIELDS_BEFORE, *path_types.items(), *RUN_FIELDS_AFTER])
 
 
 # --------------------------------------------------------------------------- the plan
@@ -370,6 +370,17 @@ class _Plan:
         self.in_flight += len(out)
         return out
 
+    def left(self) -> tuple[int, int]:
+        """(fewest, most) runs still to do: those below each point's target, and (adaptive) up to ``max`` for a
+        point whose target may still grow (runs below its target are still to come)."""
+        low = high = 0
+        for i, c in enumerate(self.codes):
+            below = c[: self.target[i]]
+            todo = below.count(MISSING) + below.count(QUEUED)
+            low += todo
+            high += c.count(MISSING) + c.count(QUEUED) if todo else 0
+        return low, high
+
     def release(self, keys: list[tuple[int, int]]) -> None:
         """Keys of a chunk that will not finish (cancelled): back to MISSING."""
         for i, r in keys:
@@ -382,10 +393,13 @@ class _Plan:
 
 
 class _PartWriter:
-    """Buffers rows; writes ``runs/part-N.parquet`` (N after the highest existing) atomically."""
+    """Buffers rows; writes ``runs/part-N.parquet`` (N after the highest existing) atomically, each listed with
+    its checksum in ``manifest`` (``experiments.store.write_part``)."""
 
-    def __init__(self, out: Path, schema: pa.Schema, part_rows: int, flush_seconds: float):
+    def __init__(self, out: Path, schema: pa.Schema, part_rows: int, flush_seconds: float, manifest: dict[str, Any]):
         self.runs = out / "runs"
+        self.manifest = manifest
+        self.manifest_path = out / "manifest.json"
         self.schema = schema
         self.part_rows = max(1, part_rows)
         self.flush_seconds = flush_seconds
@@ -417,7 +431,8 @@ class _PartWriter:
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
         table = pa.Table.from_pylist(rows, schema=self.schema)
-        write_table_atomic(table, self.runs / f"part-{self.next:06d}.parquet")
+        path = self.runs / f"part-{self.next:06d}.parquet"
+        write_part(path, table, self.manifest, lambda: _write_json_atomic(self.manifest, self.manifest_path))
         self.next += 1
         self.rows_written += len(rows)
 
@@ -825,6 +840,7 @@ class SweepStats:
     errors: int  # runs of this session that raised
     seconds: float
     workers: int
+    set_aside: tuple[str, ...] = ()  # what the checks of runs/ set aside (or found absent) when the sweep started
 
 
 def sweep(
@@ -841,8 +857,9 @@ def sweep(
 
     ``workers``: local processes (default: every core); ``scheduler``: None (process pool), ``"local"``
     (Dask LocalCluster on loopback) or a Dask scheduler address. ``progress``: False for silence, else a bar
-    on a terminal and lines otherwise. On KeyboardInterrupt the pending chunks are cancelled, the finished
-    rows written, the manifest updated, and the interrupt re-raised.
+    on a terminal and lines otherwise. On KeyboardInterrupt (or SIGTERM, raised as SweepInterrupted) the
+    pending chunks are cancelled, the finished rows written, the manifest updated ("interrupted"), and the
+    interrupt re-raised; a write error (OSError) does the same and raises SweepFailed.
     """
     out = Path(out)
     if flush_seconds is None:
@@ -850,10 +867,38 @@ def sweep(
     t0 = time.perf_counter()
     remote = _connect(scheduler) if scheduler not in (None, "local") else None
     try:
-        return _sweep(exp, out, workers, scheduler, progress, part_rows, flush_seconds, remote, t0)
+        with _sigterm_interrupts():
+            return _sweep(exp, out, workers, scheduler, progress, part_rows, flush_seconds, remote, t0)
     finally:
         if remote is not None:
             remote.close()
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While sweeping, SIGTERM (``kill PID``) raises SweepInterrupted in the main thread, once: a second SIGTERM
+    while the sweep stops is ignored, so the manifest is still written. Off the main thread nothing changes
+    (Python delivers signals to the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = False
+
+    def stop(signum: int, frame: Any) -> None:
+        nonlocal fired
+        if not fired:
+            fired = True
+            raise SweepInterrupted("SIGTERM")
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def _has_work(plan: _Plan) -> bool:
+    return bool(plan.queue) and any(MISSING in c[: plan.target[i]] for i, c in enumerate(plan.codes))
 
 
 def _sweep(
@@ -874,26 +919,31 @@ def _sweep(
     done_before = 0
     errors = 0
     n_slots = workers or 0
+    stopped_by: str | None = None
+    moved: list[str] = []
     try:
         path_types, statics = _path_columns(exp)
         _write_static_files(exp, out, path_types, statics)
+        # Before the runs done are read: parts that fail their checks are moved out, so their keys are missing.
+        moved = set_aside(out, manifest, lambda: _write_json_atomic(manifest, out / "manifest.json"))
+        for message in moved:
+            print(f"sweep: {out}: {message}", file=sys.stderr, flush=True)
         index = {p.point_id: i for i, p in enumerate(exp.points)}
         _read_done(out, plan, index)
         for i in range(len(exp.points)):
             plan.decide(i)
         done_before = plan.done
-        writer = _PartWriter(out, run_schema(path_types), part_rows, flush_seconds)
+        writer = _PartWriter(out, run_schema(path_types), part_rows, flush_seconds, manifest)
         mode = _progress_mode(progress)
-        if plan.queue and any(MISSING in c[: plan.target[i]] for i, c in enumerate(plan.codes)):
-            with _executor(scheduler, workers, remote) as (ex, n_slots, what):
-                if mode is not None:
-                    print(
-                        f"sweep: {exp.id}: {len(exp.points)} point(s), {plan.planned} run(s) planned, "
-                        f"{done_before} already done; {what}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                errors = _run(exp, plan, writer, statics, ex, n_slots, mode)
+        if _has_work(plan):
+            left = plan.left()
+            timing, errors = _timed_runs(exp, plan, writer, statics, index) if mode is not None else (None, 0)
+            if _has_work(plan):
+                with _executor(scheduler, workers, remote) as (ex, n_slots, what):
+                    if mode is not None:
+                        line = plan_line(exp.id, len(exp.points), left, done_before, timing, n_slots, what)
+                        print(line, file=sys.stderr, flush=True)
+                    errors += _run(exp, plan, writer, statics, ex, n_slots, mode)
         writer.flush()
         summary = summarise(out)
         write_table_atomic(pa.Table.from_pandas(summary, preserve_index=False), out / "summary.parquet")
@@ -908,9 +958,15 @@ def _sweep(
                 file=sys.stderr,
                 flush=True,
             )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         status = "interrupted"
+        stopped_by = "SIGTERM" if isinstance(exc, SweepInterrupted) else "Ctrl-C"
         raise
+    except OSError as exc:  # a full disk, a folder made read-only: stop as an interrupt does
+        status = "interrupted"
+        stopped_by = f"write error: {exc}"
+        writer = None  # its rows could not be written; their runs are missing and run again on resume
+        raise SweepFailed(f"cannot write to {out}: {exc}") from exc
     finally:
         try:
             if writer is not None:
@@ -928,6 +984,8 @@ def _sweep(
                 workers=n_slots,
                 scheduler=scheduler or "processes",
             )
+            if stopped_by is not None:
+                session["stopped_by"] = stopped_by
             _write_json_atomic(manifest, out / "manifest.json")
             unlock()
     return SweepStats(
@@ -939,7 +997,59 @@ def _sweep(
         errors=errors,
         seconds=time.perf_counter() - t0,
         workers=n_slots,
+        set_aside=tuple(moved),
     )
+
+
+def _keep(
+    plan: _Plan, rows: list[dict[str, Any]], statics: list[dict[str, Any]], index: dict[str, int], writer: _PartWriter
+) -> int:
+    """Finished rows: recorded in the plan, given their point's columns, buffered for writing, and their points'
+    targets decided again. Returns how many raised."""
+    errors = 0
+    touched = set()
+    for row in rows:
+        i = index[row["point_id"]]
+        err = row["error"] is not None
+        errors += err
+        plan.record(i, row["replication"], ERROR if err else ESCALATION if row["escalated"] else NO_ESCALATION)
+        row.update(statics[i])
+        touched.add(i)
+    writer.add(rows)
+    for i in sorted(touched):
+        plan.decide(i)
+    return errors
+
+
+def _timed_runs(
+    exp: LoadedExperiment, plan: _Plan, writer: _PartWriter, statics: list[dict[str, Any]], index: dict[str, int]
+) -> tuple[Timing | None, int]:
+    """Run the first runs to do in this process, one at a time, to time them (they are kept like any other):
+    up to TIMING_RUNS runs of the first point to do, for at most TIMING_SECONDS. Returns the timing (None if
+    nothing ran) and how many raised."""
+    from experiments.spec import run_seed
+
+    walls: list[float] = []
+    errors = 0
+    first = plan.queue[0][0] if plan.queue else None
+    t0 = time.perf_counter()
+    while len(walls) < TIMING_RUNS and time.perf_counter() - t0 < TIMING_SECONDS and plan.queue:
+        if plan.queue[0][0] != first:
+            break  # another point: its first run would load its scenario, which Timing counts apart
+        keys = plan.take(1)
+        if not keys:
+            break
+        i, r = keys[0]
+        p = exp.points[i]
+        try:
+            task = (p.point_id, r, str(exp.scenario_path), p.overrides, run_seed(exp.seed, p.point_id, r), exp.horizon)
+            rows = run_chunk([task])
+        except BaseException:
+            plan.release(keys)  # Ctrl-C or SIGTERM during the run: the sweep stops, the key is not done
+            raise
+        walls.append(rows[0]["wall_time"])
+        errors += _keep(plan, rows, statics, index, writer)
+    return (Timing.from_walls(walls) if walls else None), errors
 
 
 def _run(
@@ -995,20 +1105,10 @@ def _run(
             plan.release(keys)
             what = f"{type(exc).__name__}: {exc}"
             raise SweepFailed(f"a chunk of {len(keys)} run(s) failed in the executor: {what}") from exc
-        touched = set()
-        for row in rows:
-            i = index[row["point_id"]]
-            err = row["error"] is not None
-            errors += err
-            plan.record(i, row["replication"], ERROR if err else ESCALATION if row["escalated"] else NO_ESCALATION)
-            row.update(statics[i])
-            touched.add(i)
         if rows:
             w = sum(r["wall_time"] for r in rows) / len(rows)
             mean_wall = w if mean_wall is None else 0.7 * mean_wall + 0.3 * w
-        writer.add(rows)
-        for i in sorted(touched):
-            plan.decide(i)
+        errors += _keep(plan, rows, statics, index, writer)
 
     try:
         submit()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -162,6 +163,37 @@ class LoadedExperiment:
     design_point_ids: list[str] | None  # for sobol/morris: the point of each row of salib_X (rows may repeat)
 
 
+#: Points an experiment may define unless the caller raises the limit (``dipsim sweep --max-points N``): every
+#: point is validated against the scenario schema before anything runs (milliseconds each), so a design far
+#: larger would check silently for minutes before its first run.
+MAX_POINTS = 10_000
+
+
+def design_size(design: Design) -> int:
+    """The number of design rows (points, before duplicates are dropped) ``design`` expands to, without
+    expanding it: the product of the grid's lengths, the named points, or SALib's sample count (lhs: N; sobol:
+    N(2D + 2) with second-order indices, else N(D + 2); morris: N(D + 1) trajectories' rows)."""
+    if design.sampler == "grid":
+        return math.prod(len(v) for v in (design.grid or {}).values())
+    if design.sampler == "points":
+        return len(design.points or [])
+    n, d = design.samples or 0, len(design.ranges or {})
+    if design.sampler == "lhs":
+        return n
+    if design.sampler == "sobol":
+        return n * (2 * d + 2 if design.calc_second_order else d + 2)
+    return n * (d + 1)
+
+
+def _size_error(design: Design, max_points: int | None) -> tuple[str, str] | None:
+    """(field, problem) when the design has more points than ``max_points`` (None: no limit)."""
+    size = design_size(design)
+    if max_points is None or size <= max_points:
+        return None
+    field = {"grid": "design.grid", "points": "design.points"}.get(design.sampler, "design.samples")
+    return field, f"{size:,} points exceeds the limit of {max_points:,}; pass --max-points {size} to run it anyway"
+
+
 def _design_values(design: Design, seed: int) -> tuple[list[str], list[dict[str, Any]], list[str | None], Any, Any]:
     """The varied paths, each point's values, names, and the SALib problem and sample matrix."""
     if design.sampler == "grid":
@@ -193,8 +225,10 @@ def _design_values(design: Design, seed: int) -> tuple[list[str], list[dict[str,
     return paths, values, [], problem if keep else None, X if keep else None
 
 
-def load_experiment(path: str | Path) -> LoadedExperiment:
-    """Read and validate an experiment file and every point it defines; ScenarioError on any problem."""
+def load_experiment(path: str | Path, max_points: int | None = MAX_POINTS) -> LoadedExperiment:
+    """Read and validate an experiment file and every point it defines; ScenarioError on any problem.
+
+    A design of more than ``max_points`` points (None: no limit) is refused before it is expanded."""
     path = Path(path)
     raw = read_raw(path)
     file = str(path)
@@ -208,6 +242,8 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         raise ScenarioError(file, errors) from None
     if spec.design.errors():
         raise ScenarioError(file, spec.design.errors())
+    if (too_big := _size_error(spec.design, max_points)) is not None:  # before a single point is expanded
+        raise ScenarioError(file, [too_big])
     scenario_path = (path.parent / spec.scenario).resolve()
     if not scenario_path.exists() and (BUNDLED_CONFIGS / spec.scenario).exists():
         scenario_path = (BUNDLED_CONFIGS / spec.scenario).resolve()

@@ -75,6 +75,8 @@ def load_report(folder: str) -> tuple[ReportResult | None, str | None]:
         return report(Path(folder.strip()).expanduser(), plots=False), None
     except ScenarioError as exc:
         return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - a folder damaged in a way no check foresaw: a message, no traceback
+        return None, f"{folder.strip()}: cannot be read ({type(exc).__name__}: {exc})"
 
 
 def summary_view(result: ReportResult, sort: str = "design order") -> pd.DataFrame:

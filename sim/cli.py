@@ -4,7 +4,7 @@
 ``dipsim validate CONFIG [--set PATH=VALUE ...]``
 ``dipsim schema [--experiment] [--out FILE]``
 ``dipsim bench [--repeat N]``
-``dipsim sweep EXPERIMENT [--out DIR] [--workers N] [--scheduler ADDRESS|local]``
+``dipsim sweep EXPERIMENT [--out DIR] [--workers N] [--scheduler ADDRESS|local] [--max-points N]``
 ``dipsim report DIR [--no-plots] [--rows N]``
 ``dipsim viz [CONFIG] [--results DIR] [--host 127.0.0.1] [--port N]``
 
@@ -37,6 +37,7 @@ from sim.scenario import (
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process that SIGTERM ended
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,6 +88,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         default=None,
         help="run on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' for a LocalCluster",
+    )
+    swp.add_argument(
+        "--max-points",
+        type=int_in_range(1),
+        default=None,
+        metavar="N",
+        help="allow a design of up to N points (default limit: 10,000; every point is checked before any run)",
     )
     swp.set_defaults(func=_cmd_sweep)
 
@@ -176,13 +184,16 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     # lazily: sim never imports experiments at module level
-    from experiments.runner import SweepFailed, sweep
-    from experiments.spec import load_experiment
+    from experiments.runner import SweepFailed, SweepInterrupted, sweep
+    from experiments.spec import MAX_POINTS, load_experiment
 
     try:
-        exp = load_experiment(args.experiment)
+        exp = load_experiment(args.experiment, max_points=args.max_points or MAX_POINTS)
         out = Path(args.out) if args.out else Path("runs") / exp.id
         stats = sweep(exp, out, workers=args.workers, scheduler=args.scheduler, progress=None)
+    except SweepInterrupted:
+        print("\nsweep stopped by SIGTERM: the finished runs are kept; run the same command to resume", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("\nsweep interrupted: the finished runs are kept; run the same command again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
