@@ -8,7 +8,8 @@ the page and the PNGs agree. The page adds what a static report cannot offer:
 - which points' Kaplan-Meier curves are drawn, and how runs without escalation are censored;
 - one point's runs, each with the ``dipsim run`` command that reproduces it on its own.
 
-``DIPSIM_VIZ_RESULTS`` (set by ``dipsim viz --results DIR``) is the folder shown first.
+``DIPSIM_VIZ_RESULTS`` (set by ``dipsim viz --results DIR``) is the folder shown first. Folders are opened only
+under the server's roots (``sim.roots``) or under the folder ``--results`` named; any other is refused unread.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from experiments.report import (
 )
 from experiments.results import load_runs
 from sim.cli import VIZ_RESULTS_ENV as RESULTS_ENV
+from sim.roots import OutsideRoots, Roots, server_roots
 from sim.scenario import ScenarioError
 from sim.ui import BOX, WRAP, FigureImage, heading, html_table, run_command
 
@@ -77,6 +79,23 @@ def load_report(folder: str) -> tuple[ReportResult | None, str | None]:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001 - a folder damaged in a way no check foresaw: a message, no traceback
         return None, f"{folder.strip()}: cannot be read ({type(exc).__name__}: {exc})"
+
+
+def sweep_roots() -> Roots:
+    """What the sweep page may open: the server's roots and the folder ``dipsim viz --results`` named."""
+    named = os.environ.get(RESULTS_ENV, "").strip()
+    return server_roots().with_folders([named]) if named else server_roots()
+
+
+def open_folder(folder: str, roots: Roots) -> tuple[ReportResult | None, str | None]:
+    """``load_report`` of a folder under ``roots`` (by its resolved path, the one checked), or why not."""
+    if not folder.strip():
+        return None, None
+    try:
+        resolved = roots.check(folder.strip())
+    except OutsideRoots as exc:
+        return None, str(exc)
+    return load_report(str(resolved))
 
 
 def summary_view(result: ReportResult, sort: str = "design order") -> pd.DataFrame:
@@ -269,7 +288,8 @@ def SweepPage() -> None:
     """The page: the folder chooser in the sidebar; the report's tables and figures for the chosen folder."""
     folder = solara.use_reactive(os.environ.get(RESULTS_ENV, ""))
     reloads = solara.use_reactive(0)
-    result, error = solara.use_memo(lambda: load_report(folder.value), [folder.value, reloads.value])
+    roots = solara.use_memo(sweep_roots, [])
+    result, error = solara.use_memo(lambda: open_folder(folder.value, roots), [folder.value, reloads.value])
     with solara.Sidebar():
         FolderChooser(folder, reloads)
     solara.Title("dipsim: sweep results")

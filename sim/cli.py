@@ -6,7 +6,7 @@
 ``dipsim bench [--repeat N]``
 ``dipsim sweep EXPERIMENT [--out DIR] [--workers N] [--scheduler ADDRESS|local] [--max-points N]``
 ``dipsim report DIR [--no-plots] [--rows N]``
-``dipsim viz [CONFIG] [--results DIR] [--host 127.0.0.1] [--port N]``
+``dipsim viz [CONFIG] [--results DIR] [--host 127.0.0.1] [--port N] [--root DIR ...] [--token TOKEN]``
 
 Bad input (a missing or malformed file, an invalid value, a bad ``--set``) ends with a short
 message on stderr naming the file, the field path and the problem, and exit code 2.
@@ -18,6 +18,8 @@ import argparse
 import importlib.util
 import json
 import os
+import re
+import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +27,7 @@ from typing import Any
 
 from sim.model import DiplomacyModel
 from sim.result import RunResult
+from sim.roots import ROOTS_ENV
 from sim.scenario import (
     DEFAULT_SCENARIO,
     Scenario,
@@ -33,6 +36,7 @@ from sim.scenario import (
     load_scenario,
     parse_set,
 )
+from sim.token_guard import TOKEN_ENV, is_loopback
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -103,8 +107,26 @@ def _parser() -> argparse.ArgumentParser:
     viz.add_argument(
         "--results", metavar="DIR", help="output folder of `dipsim sweep` shown first on the sweep page (/sweep)"
     )
-    viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    viz.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only; any other needs a token, see --token)",
+    )
     viz.add_argument("--port", type=int_in_range(0, 65536), default=8765, help="port (default: 8765; 0: any free port)")
+    viz.add_argument(
+        "--root",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder whose scenario files and sweep folders the page may open, besides configs/ and the "
+        "working directory (repeatable)",
+    )
+    viz.add_argument(
+        "--token",
+        default=None,
+        help=f"the token visitors must give (?token=...); default: ${TOKEN_ENV}, else one made at start when "
+        "--host is not a loopback address (on loopback, no token unless given)",
+    )
     viz.set_defaults(func=_cmd_viz)
 
     ben = sub.add_parser(
@@ -225,46 +247,86 @@ VIZ_RESULTS_ENV = "DIPSIM_VIZ_RESULTS"  # read by experiments.views for the swee
 
 
 def viz_command(
-    config: str | None, host: str, port: int, results: str | None = None
+    config: str | None,
+    host: str,
+    port: int,
+    results: str | None = None,
+    roots: list[str] | None = None,
+    token: str | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    """The ``solara run`` command line and environment that serve the app (``sim.app``: its two pages)."""
-    argv = [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        "sim.app",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--production",
-        "--no-open",  # on a machine without a desktop, webbrowser may start a text browser in the terminal
-        "--no-check-version",  # it asks PyPI, which an offline machine cannot reach
-    ]
+    """The command line and environment that serve the app (``sim.app``: its two pages): ``solara run``, or
+    with a ``token``, ``sim.serve`` (the same app behind the token check). ``roots``: the ``--root`` folders."""
+    if token is None:
+        argv = [
+            sys.executable,
+            "-m",
+            "solara",
+            "run",
+            "sim.app",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--production",
+            "--no-open",  # on a machine without a desktop, webbrowser may start a text browser in the terminal
+            "--no-check-version",  # it asks PyPI, which an offline machine cannot reach
+        ]
+    else:
+        argv = [sys.executable, "-m", "sim.serve", "--host", host, "--port", str(port)]
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
-    env.pop(VIZ_CONFIG_ENV, None)
-    env.pop(VIZ_RESULTS_ENV, None)
+    for name in (VIZ_CONFIG_ENV, VIZ_RESULTS_ENV, ROOTS_ENV, TOKEN_ENV):
+        env.pop(name, None)  # only what this command line says, never a leftover
     if config is not None:
         env[VIZ_CONFIG_ENV] = str(Path(config).resolve())
     if results is not None:
         env[VIZ_RESULTS_ENV] = str(Path(results).resolve())
+    if roots:
+        env[ROOTS_ENV] = os.pathsep.join(str(Path(r).expanduser().resolve()) for r in roots)
+    if token is not None:
+        env[TOKEN_ENV] = token  # in the environment, not on the command line, where `ps` would show it
     return argv, env
 
 
+def viz_token(given: str | None, host: str) -> str | None:
+    """The server's token: the one given (``--token``, else ``$DIPSIM_VIZ_TOKEN``), else a new one when
+    ``host`` is not a loopback address; None (no token check) on loopback when none is given."""
+    if given is None:
+        given = os.environ.get(TOKEN_ENV) or None
+    if given is not None:
+        if not re.fullmatch(r"[A-Za-z0-9._~-]{16,}", given):
+            raise ScenarioError("--token", [("", "use at least 16 of A-Z a-z 0-9 . _ ~ - (or omit it: one is made)")])
+        return given
+    return None if is_loopback(host) else secrets.token_urlsafe(24)
+
+
 def _cmd_viz(args: argparse.Namespace) -> int:
+    # A CONFIG or --results DIR named here may be opened by the page even outside the roots: the person starting
+    # the server chose it (sim.roots). The page still refuses every other path outside them.
     if args.config is not None:
         load_scenario(args.config)  # a bad file fails here, with the usual message, not on the page
     if args.results is not None:
         from experiments.report import check_folder
 
         check_folder(args.results)  # likewise a folder that is not a sweep's (one still starting is fine)
+    for root in args.root:
+        if not Path(root).expanduser().is_dir():
+            raise ScenarioError(root, [("--root", "no such folder")])
+    token = viz_token(args.token, args.host)
     if importlib.util.find_spec("solara") is None:  # solara itself is imported only by the server it starts
         print("dipsim viz needs the viz extra: pip install 'dipsim[viz]'", file=sys.stderr)
         return EXIT_BAD_INPUT
-    argv, env = viz_command(args.config, args.host, args.port, args.results)
+    argv, env = viz_command(args.config, args.host, args.port, args.results, args.root, token)
+    if not is_loopback(args.host):
+        print(
+            f"dipsim viz: warning: listening on {args.host}, beyond this machine: whoever can reach port "
+            f"{args.port or '(any free port)'} and has the token can run simulations here and open the scenario "
+            "files and sweep folders under configs/, the working directory and each --root. Share the address "
+            "printed below only with them (plain HTTP: use it on a network you trust).",
+            file=sys.stderr,
+        )
     if args.results is not None:
-        where = f"http://{args.host}:{args.port}/sweep" if args.port else "/sweep on the port Solara prints"
+        query = f"?token={token}" if token else ""
+        where = f"http://{args.host}:{args.port}/sweep{query}" if args.port else "/sweep on the port printed below"
         print(f"sweep results page: {where}", flush=True)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -41,14 +41,16 @@ def _short(text: str) -> str:
 
 @dataclass(frozen=True)
 class Roots:
-    """Resolved folders whose contents may be opened, and single files named by the server's starter."""
+    """Resolved folders whose contents may be opened, single files named by the server's starter, and
+    folders of the server's own making (uploads) that may be opened but are not worth naming to a visitor."""
 
     folders: tuple[Path, ...]
     files: tuple[Path, ...] = ()
+    private: tuple[Path, ...] = ()
 
     def allows(self, path: Path) -> bool:
-        """Whether a resolved path is one of ``files`` or lies under (or is) one of ``folders``."""
-        return path in self.files or any(path.is_relative_to(root) for root in self.folders)
+        """Whether a resolved path is one of ``files`` or lies under (or is) a folder."""
+        return path in self.files or any(path.is_relative_to(root) for root in self.folders + self.private)
 
     def check(self, path: str | Path, hint: str = "") -> Path:
         """The resolved path, if the page may open it; else :class:`OutsideRoots`. ``hint`` follows the
@@ -63,10 +65,13 @@ class Roots:
         return resolved
 
     def with_folders(self, folders: Iterable[str | Path]) -> Roots:
-        return Roots(_added(self.folders, folders), self.files)
+        return Roots(_added(self.folders, folders), self.files, self.private)
 
     def with_files(self, files: Iterable[str | Path]) -> Roots:
-        return Roots(self.folders, _added(self.files, files))
+        return Roots(self.folders, _added(self.files, files), self.private)
+
+    def with_private(self, folders: Iterable[str | Path]) -> Roots:
+        return Roots(self.folders, self.files, _added(self.private, folders))
 
 
 def _added(have: tuple[Path, ...], more: Iterable[str | Path]) -> tuple[Path, ...]:

@@ -20,6 +20,7 @@ from experiments import views
 from experiments.report import heatmap_figure, probability_figure, report, survival_figure
 from sim.app import Layout, routes
 from sim.cli import main
+from sim.roots import ROOTS_ENV
 from sim.ui import png_bytes
 from tests.synthetic_sweeps import RESOLVE, SCENARIO_2022, TRUST, grid_experiment, grid_p, grid_values, write_sweep
 from tests.widgets import all_widgets, button, errors, field, texts, type_text
@@ -231,6 +232,7 @@ def test_page_reports_a_bad_folder_and_recovers(
     monkeypatch: pytest.MonkeyPatch, sweep_dir: Path, tmp_path: Path
 ) -> None:
     monkeypatch.setenv(views.RESULTS_ENV, str(sweep_dir))
+    monkeypatch.setenv(ROOTS_ENV, str(tmp_path))  # the page opens folders under its roots only (issue 8)
     box, rc = solara.render(App(), handle_error=False)
     type_text(field(rc, "Results folder"), str(tmp_path))  # a folder, but not a sweep's
     error = errors(box)
