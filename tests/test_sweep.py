@@ -29,6 +29,7 @@ from experiments import runner
 from experiments.results import load_manifest, load_points, load_runs, load_summary, part_files, wilson
 from experiments.runner import ERROR, ESCALATION, NO_ESCALATION, _Plan, sweep
 from experiments.spec import load_experiment, run_seed
+from experiments.store import verified_parts
 from sim.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -308,6 +309,52 @@ def test_ctrl_c_exits_130_keeps_finished_runs_and_says_how_to_resume(tmp_path):
     assert load_manifest(out)["status"] == "interrupted"
     runs = load_runs(out)
     assert len(runs) > 0 and not runs.duplicated(KEY).any()
+
+
+@pytest.mark.parametrize("target", ["process", "group"])
+def test_sigterm_stops_in_order_and_the_manifest_says_interrupted(tmp_path, target):
+    """``kill PID`` (the sweep alone) or SIGTERM to its process group (a service manager, `timeout`): the
+    finished runs are kept, every part is sound, the manifest says interrupted, and no process is left."""
+    out = tmp_path / "terminated"
+    proc = _start_slow_sweep(tmp_path, out, stderr=subprocess.PIPE)
+    children: list[psutil.Process] = []
+    try:
+        _wait_for_part(proc, out)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        if target == "process":
+            os.kill(proc.pid, signal.SIGTERM)
+        else:
+            os.killpg(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 143, err
+    assert "SIGTERM" in err and "resume" in err and "Traceback" not in err
+    manifest = load_manifest(out)
+    assert manifest["status"] == "interrupted"
+    assert manifest["sessions"][-1]["stopped_by"] == "SIGTERM"
+    good, damaged = verified_parts(out)
+    assert good and damaged == []
+    runs = load_runs(out)
+    assert 0 < len(runs) < 80 and not runs.duplicated(KEY).any()
+    assert sum(manifest["parts"][f.name]["rows"] for f in good) == len(runs)
+
+    def alive(child: psutil.Process) -> bool:
+        try:
+            return child.is_running() and child.status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    deadline = time.monotonic() + 10
+    while any(alive(c) for c in children):
+        if time.monotonic() > deadline:
+            for child in children:
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
+            pytest.fail("processes of the stopped sweep are still running")
+        time.sleep(0.1)
 
 
 def test_a_folder_of_another_experiment_is_refused(grid, tmp_path):
