@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.messages import MAX_VALUE_CHARS, cut, path_str, value_text
 from sim.scenario import (
     BUNDLED_CONFIGS,
     Scenario,
@@ -237,8 +238,8 @@ def load_experiment(path: str | Path, max_points: int | None = MAX_POINTS) -> Lo
     except ValidationError as exc:
         errors = []
         for e in exc.errors():
-            loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith(("function-", "tagged")))
-            errors.append((loc, e["msg"].removeprefix("Value error, ")))
+            loc = tuple(x for x in e["loc"] if not str(x).startswith(("function-", "tagged")))
+            errors.append((path_str(loc, raw), e["msg"].removeprefix("Value error, ")))
         raise ScenarioError(file, errors) from None
     if spec.design.errors():
         raise ScenarioError(file, spec.design.errors())
@@ -248,12 +249,15 @@ def load_experiment(path: str | Path, max_points: int | None = MAX_POINTS) -> Lo
     if not scenario_path.exists() and (BUNDLED_CONFIGS / spec.scenario).exists():
         scenario_path = (BUNDLED_CONFIGS / spec.scenario).resolve()
     if not scenario_path.exists():
-        raise ScenarioError(file, [("scenario", f"base scenario {spec.scenario!r} not found")])
+        raise ScenarioError(file, [("scenario", f"base scenario {value_text(spec.scenario)} not found")])
     try:
-        base_raw = read_raw(scenario_path)
-        base = validate_raw(base_raw, str(scenario_path))
+        # The base file is named inside the experiment file, not by the user: its values never appear
+        # in messages (it may be any file the user can read, not a scenario).
+        base_raw = read_raw(scenario_path, show_values=False)
+        base = validate_raw(base_raw, str(scenario_path), show_values=False)
     except ScenarioError as exc:
-        raise ScenarioError(file, [("scenario", str(exc))]) from None
+        lines = [f"{exc.file}: {p}: {m}" if p else f"{exc.file}: {m}" for p, m in exc.errors]
+        raise ScenarioError(file, [("scenario", line) for line in lines]) from None
 
     paths, values, names, problem, X = _design_values(spec.design, spec.seed)
     points: list[Point] = []
@@ -273,9 +277,10 @@ def load_experiment(path: str | Path, max_points: int | None = MAX_POINTS) -> Lo
         overrides = {**spec.set, **v}
         pid = point_id(overrides)
         try:
-            validate_raw(apply_overrides(base_raw, overrides, file), file)
+            # Values hidden: a point's own values are in its label, any other would be the base file's.
+            validate_raw(apply_overrides(base_raw, overrides, file), file, show_values=False)
         except ScenarioError as exc:
-            label = ", ".join(f"{p}={v[p]}" for p in v) or "no overrides"
+            label = ", ".join(f"{p}={cut(str(v[p]), MAX_VALUE_CHARS)}" for p in v) or "no overrides"
             for p, m in exc.errors:
                 err = (field_of(p, k), f"{m} (point {label})")
                 if all(e[0] != err[0] or e[1].split(" (point")[0] != m for e in errors):

@@ -36,6 +36,7 @@ from sim.scenario import (
     load_scenario,
     parse_set,
 )
+from sim.size import scenario_estimate
 from sim.token_guard import TOKEN_ENV, is_loopback
 
 EXIT_OK = 0
@@ -153,21 +154,26 @@ def int_in_range(low: int, high: int | None = None) -> Callable[[str], int]:
     return parse
 
 
-def _load(config: str | None, sets: list[str]) -> Scenario:
-    """Read, override and validate a scenario, as ``load_scenario`` does."""
+def _load(config: str | None, sets: list[str], max_steps: int | None = None) -> Scenario:
+    """Read, override and validate a scenario, as ``load_scenario`` does (the file is the user's own:
+    short values appear in messages). Warn on stderr when a run of at most ``max_steps`` steps would
+    need more memory or time per step than ``sim.size`` states as the limits."""
     path = Path(config) if config is not None else DEFAULT_SCENARIO
     try:
         overrides = parse_set(sets)
     except ValueError as exc:
         raise ScenarioError(str(path), [("--set", str(exc).removeprefix("--set "))]) from None
-    return load_scenario(path, overrides)
+    scenario = load_scenario(path, overrides)
+    if (warning := scenario_estimate(scenario, max_steps).warning(str(path))) is not None:
+        print(warning, file=sys.stderr, flush=True)
+    return scenario
 
 
 # --------------------------------------------------------------------------- commands
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    scenario = _load(args.config, args.set)
+    scenario = _load(args.config, args.set, args.steps)
     model = DiplomacyModel(config=scenario, rng=args.seed)
     result = model.run(args.steps)
     if args.json:

@@ -12,10 +12,10 @@ import copy
 import datetime as dt
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -25,7 +25,9 @@ from pydantic import (
     model_validator,
 )
 
+from sim.messages import MAX_PATH_CHARS, ScenarioError, cut, name_text, path_str, value_text
 from sim.params import Parameters
+from sim.yamlio import YAMLInputError, load_yaml, read_raw  # read_raw and ScenarioError: imported from here too
 
 SCHEMA_VERSION = 1
 BUNDLED_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -40,16 +42,6 @@ Source = Annotated[
     ),
 ]
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
-
-
-class ScenarioError(Exception):
-    """A config that cannot be read or is invalid. ``errors`` holds (field path, problem)."""
-
-    def __init__(self, file: str, errors: list[tuple[str, str]]):
-        self.file = file
-        self.errors = errors
-        lines = [f"{file}: {path}: {problem}" if path else f"{file}: {problem}" for path, problem in errors]
-        super().__init__("\n".join(lines))
 
 
 class _Strict(BaseModel):
@@ -343,8 +335,8 @@ class Scenario(_Strict):
     @field_validator("issues", "actors", "venues")
     @classmethod
     def _unique(cls, items: list[Any]) -> list[Any]:
-        ids = [i.id for i in items]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
+        counts = Counter(i.id for i in items)  # not ids.count(): quadratic in a 10,000-actor scenario
+        dup = sorted(i for i, c in counts.items() if c > 1)
         if dup:
             raise ValueError(f"duplicate id(s): {', '.join(dup)}")
         return items
@@ -386,6 +378,8 @@ def reference_errors(s: Scenario) -> list[tuple[str, str]]:
         for a in issue.competence:
             need(a in actors, f"issues.{i}.competence", f"unknown actor {a!r}")
     kinds = {a.id: a.kind for a in s.actors}
+    issue_by_id = {x.id: x for x in s.issues}  # dicts, not scans: linear in the scenario's size
+    actor_by_id = {a.id: a for a in s.actors}
     member_of = {a.id: set(a.members) for a in s.actors}
     for i, a in enumerate(s.actors):
         need(len(set(a.members)) == len(a.members), f"actors.{i}.members", "a member is listed twice")
@@ -422,7 +416,7 @@ def reference_errors(s: Scenario) -> list[tuple[str, str]]:
                 "an initial rung must lie below the war rung",
             )
         for iss, pos in a.positions.items():
-            issue = next((x for x in s.issues if x.id == iss), None)
+            issue = issue_by_id.get(iss)
             if issue is not None and issue.values is not None and pos.red_line is not None:
                 lo, hi = pos.red_line
                 need(
@@ -431,9 +425,9 @@ def reference_errors(s: Scenario) -> list[tuple[str, str]]:
                     "contains none of the issue's allowed values",
                 )
     for frm, row in (s.trust.__pydantic_extra__ or {}).items():
-        need(frm in actors, f"trust.{frm}", f"unknown actor {frm!r}")
+        need(frm in actors, f"trust.{frm}", "unknown actor")
         for to in row:
-            need(to in actors and to != frm, f"trust.{frm}.{to}", f"unknown or same actor {to!r}")
+            need(to in actors and to != frm, f"trust.{frm}.{to}", "unknown actor, or the same actor")
 
     def on_grid(date: dt.date) -> bool:
         return (date - s.calendar.start).days % s.calendar.step_days == 0
@@ -467,7 +461,7 @@ def reference_errors(s: Scenario) -> list[tuple[str, str]]:
             )
         if e.issue is not None:
             need(e.issue in issues, f"events.{i}.issue", f"unknown issue {e.issue!r}")
-            holder = next((a for a in s.actors if a.id == e.actor), None)
+            holder = actor_by_id.get(e.actor)
             need(
                 holder is None or e.issue in holder.positions,
                 f"events.{i}.issue",
@@ -488,46 +482,14 @@ def reference_errors(s: Scenario) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- loading
 
 
-def read_raw(path: str | Path) -> dict[str, Any]:
-    """Read a YAML file into a dict, with errors that name the file."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(str(path), [("", "file not found")]) from None
-    except OSError as exc:
-        raise ScenarioError(str(path), [("", f"cannot read: {exc.strerror}")]) from None
-    except UnicodeDecodeError:
-        raise ScenarioError(str(path), [("", "not a UTF-8 text file")]) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(str(path), [("", f"malformed YAML: {where}{problem}")]) from None
-    if not isinstance(raw, dict):
-        raise ScenarioError(str(path), [("", "the top level must be a mapping")])
-    return raw
+def validate_raw(raw: dict[str, Any], file: str, *, show_values: bool = True) -> Scenario:
+    """Validate a raw config dict; collect every problem into one ScenarioError.
 
-
-def _path_str(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
-    """A pydantic error location as a dotted path, with list items named by their id."""
-    parts: list[str] = []
-    node: Any = raw
-    for part in loc:
-        if isinstance(part, int) and isinstance(node, list) and part < len(node):
-            item = node[part]
-            parts.append(str(item["id"]) if isinstance(item, dict) and "id" in item else str(part))
-            node = item
-        else:
-            parts.append(str(part))
-            node = node.get(part) if isinstance(node, dict) else None
-    return ".".join(parts)
-
-
-def validate_raw(raw: dict[str, Any], file: str) -> Scenario:
-    """Validate a raw config dict; collect every problem into one ScenarioError."""
+    ``show_values``: whether a message may quote a value of ``raw`` (cut to 40 characters; see
+    ``sim.messages``). True for the command line, where the file is the user's own; pass False for a
+    file reached any other way (the browser page, an experiment's base scenario). Field names and ids
+    are shown either way; the value of an unknown key never is.
+    """
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -535,14 +497,15 @@ def validate_raw(raw: dict[str, Any], file: str) -> Scenario:
         for e in exc.errors():
             ctx_err = (e.get("ctx") or {}).get("error")
             if isinstance(ctx_err, _References):
-                errors.extend((_path_str(_split(p), raw), m) for p, m in ctx_err.errors)
+                errors.extend((path_str(_split(p), raw, show_values), m) for p, m in ctx_err.errors)
                 continue
             msg = e["msg"].removeprefix("Value error, ")
             got = e.get("input")
-            if e["type"] != "missing" and (got is None or isinstance(got, str | int | float | bool)):
-                msg += f" (got {got!r})"
+            shown = show_values and e["type"] not in ("missing", "extra_forbidden")
+            if shown and (got is None or isinstance(got, str | int | float | bool)):
+                msg += f" (got {value_text(got)})"
             loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith(("function-", "tagged"))))
-            errors.append((_path_str(loc, raw), msg))
+            errors.append((path_str(loc, raw, show_values), msg))
         raise ScenarioError(file, errors) from None
 
 
@@ -550,13 +513,21 @@ def _split(path: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p for p in path.split("."))
 
 
-def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Load, override and validate a scenario file (default: the bundled 2022 scenario)."""
+def load_scenario(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None, *, show_values: bool = True
+) -> Scenario:
+    """Load, override and validate a scenario file (default: the bundled 2022 scenario).
+
+    ``show_values``: whether error messages may quote the file's values (short ones, cut to 40
+    characters). Keep the default True only for a file the user named on the command line; the
+    browser page and any file named inside another file pass False, so that pointing the loader at a
+    file that is not a scenario (a password or credentials file) never shows its content.
+    """
     path = DEFAULT_SCENARIO if path is None else Path(path)
-    raw = read_raw(path)
+    raw = read_raw(path, show_values=show_values)
     if overrides:
         raw = apply_overrides(raw, overrides, str(path))
-    return validate_raw(raw, str(path))
+    return validate_raw(raw, str(path), show_values=show_values)
 
 
 def config_sha256(scenario: Scenario) -> str:
@@ -569,16 +540,18 @@ def config_sha256(scenario: Scenario) -> str:
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:
-    """Parse ``PATH=VALUE`` strings; the value is read as YAML (numbers, null, lists)."""
+    """Parse ``PATH=VALUE`` strings; the value is read as YAML (numbers, null, lists), safely
+    (``sim.yamlio.load_yaml``: no aliases, dates left as strings)."""
     out: dict[str, Any] = {}
     for item in items:
         path, sep, value = item.partition("=")
+        shown = value_text(item)
         if not sep or not path:
-            raise ValueError(f"--set {item!r}: expected PATH=VALUE")
+            raise ValueError(f"--set {shown}: expected PATH=VALUE")
         try:
-            out[path.strip()] = yaml.safe_load(value) if value.strip() else None
-        except yaml.YAMLError as exc:
-            raise ValueError(f"--set {item!r}: the value is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+            out[path.strip()] = load_yaml(value) if value.strip() else None
+        except YAMLInputError as exc:
+            raise ValueError(f"--set {shown}: the value is not valid YAML ({exc})") from None
     return out
 
 
@@ -620,7 +593,7 @@ def _set_path(
             if idx is None and key.isdigit() and int(key) < len(node):
                 idx = int(key)
             if idx is None:
-                raise KeyError(f"no item {key!r} at {here}")
+                raise KeyError(f"no item {name_text(key)!r} at {cut(here, MAX_PATH_CHARS)}")
             if last:
                 if value is None:
                     removals.append((node, node[idx]))
@@ -635,7 +608,7 @@ def _set_path(
                 or (parts[0] == "trust" and 1 <= depth <= 2 and key in actor_ids and len(parts) == 3)
             )
             if key not in node and not creatable:
-                raise KeyError(f"no key {key!r} at {here}")
+                raise KeyError(f"no key {name_text(key)!r} at {cut(here, MAX_PATH_CHARS)}")
             if last:
                 node[key] = value
                 return
