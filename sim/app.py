@@ -4,9 +4,12 @@
 Run it with ``dipsim viz [CONFIG] [--results DIR]`` (or ``python -m solara run sim.app``). The default scenario
 is ``$DIPSIM_VIZ_CONFIG`` (set by ``dipsim viz CONFIG``), else the bundled 2022 scenario.
 
-Controls (Mesa's model parameters; they take effect on Reset): a bundled scenario or a path to any scenario
-file (a path wins), the seed, and one slider per model parameter. A path that cannot be loaded shows the
-loader's error on the page and keeps the model that was shown.
+Controls (Mesa's model parameters; they take effect on Reset): a bundled scenario or a path to a scenario
+file (a path wins), the seed, and one slider per model parameter; or an uploaded scenario file (``sim.upload``),
+which wins over both while it is used. A path that cannot be loaded shows the loader's error on the page, without
+any value from the file, and keeps the model that was shown. The page opens only files under its roots
+(``sim.roots``: ``configs/``, the working directory, ``dipsim viz --root DIR``, and the ``CONFIG`` named on the
+``dipsim viz`` command line); any other path is refused without being read.
 
 ``SimulationPage`` is a component, not a ``SolaraViz(...)`` element built at import: each browser session (and each
 reload) gets its own fresh model instead of sharing, and stepping, one module-level instance.
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import solara
 from mesa.visualization import Slider, SolaraViz
@@ -24,7 +27,9 @@ from mesa.visualization import Slider, SolaraViz
 from sim.cli import VIZ_CONFIG_ENV as CONFIG_ENV
 from sim.model import DiplomacyModel
 from sim.params import Parameters
+from sim.roots import Roots, server_roots
 from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO, ScenarioError, load_scenario
+from sim.upload import UploadPanel, upload_dir
 from sim.views import (
     CalendarView,
     EscalationView,
@@ -43,11 +48,13 @@ DEFAULT_CHOICE = DEFAULT_SCENARIO.relative_to(BUNDLED_CONFIGS).as_posix()
 
 
 class _Session:
-    """One browser session's page state: the model shown, and the error of the last model that could not be made."""
+    """One browser session's page state: the model shown, the error of the last model that could not be made,
+    and the uploaded scenario file in use (if any)."""
 
     def __init__(self) -> None:
         self.error: solara.Reactive[str | None] | None = None
         self.shown: VizModel | None = None
+        self.upload: solara.Reactive[Path | None] | None = None
 
     def report(self, message: str | None) -> None:
         if self.error is not None:
@@ -58,12 +65,15 @@ class _KeepShownOnError(type):
     """Metaclass of the page's model classes. SolaraViz's Reset makes the next model as
     ``type(model)(**controls)`` and would let a bad path or seed raise out of the click handler (which breaks
     the page). For a per-session class (one with a ``session``), a model that cannot be made is reported to
-    the session instead, and the model shown is returned: it stays, steps and all."""
+    the session instead, and the model shown is returned: it stays, steps and all. While the session uses an
+    uploaded file, it is the scenario (Reset passes only Mesa's controls, which know nothing of it)."""
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         session: _Session | None = cls.__dict__.get("session")
         if session is None:
             return super().__call__(*args, **kwargs)
+        if session.upload is not None and session.upload.value is not None:
+            kwargs = {**kwargs, "scenario_path": str(session.upload.value)}
         try:
             model = super().__call__(*args, **kwargs)
         except (ScenarioError, ValueError) as exc:
@@ -84,7 +94,12 @@ class VizModel(DiplomacyModel, metaclass=_KeepShownOnError):
     scenario file's own are applied as ``parameters.NAME`` overrides of the file, exactly as
     ``dipsim run --set`` does, so the run (and its config hash) is the one ``dipsim run`` reproduces.
     ``scenario`` is Mesa's own keyword (SolaraViz's Reset passes an empty Mesa Scenario): ignored.
+
+    The file is opened only under ``roots`` when set (the page's classes set it; Python callers choose their own
+    files). Errors never show a value read from the file: the page may be shown to others than its starter.
     """
+
+    roots: ClassVar[Roots | None] = None
 
     def __init__(
         self,
@@ -95,24 +110,37 @@ class VizModel(DiplomacyModel, metaclass=_KeepShownOnError):
         **params: Any,
     ):
         path = resolve_config(scenario_file, scenario_path)
+        if self.roots is not None:
+            path = self.roots.check(path, hint=", or upload the file")
         rng = parse_seed(seed)
-        base = load_scenario(path)
+        base = load_scenario(path, show_values=False)
         unknown = sorted(set(params) - set(Parameters.model_fields))
         if unknown:
             raise ScenarioError("parameters", [(name, "unknown model parameter") for name in unknown])
         # Sliders give floats with binary noise (0.30000000000000004): keep what the slider shows.
         values = {k: round(float(v), 9) for k, v in params.items()}
         overrides = {k: v for k, v in values.items() if v != getattr(base.parameters, k)}
-        sc = load_scenario(path, {f"parameters.{k}": v for k, v in overrides.items()}) if overrides else base
+        params_set = {f"parameters.{k}": v for k, v in overrides.items()}
+        sc = load_scenario(path, params_set, show_values=False) if overrides else base
         super().__init__(config=sc, rng=rng)
         self.config_path = path
         self.overrides = overrides
         self.initial_rung = self.rung.copy()
 
 
-def session_model_class(session: _Session) -> type[VizModel]:
-    """A subclass of :class:`VizModel` bound to one session (see :class:`_KeepShownOnError`)."""
-    return _KeepShownOnError("SessionVizModel", (VizModel,), {"session": session, "__module__": __name__})
+def session_model_class(session: _Session, roots: Roots) -> type[VizModel]:
+    """A subclass of :class:`VizModel` bound to one session (see :class:`_KeepShownOnError`), opening files
+    only under ``roots``."""
+    attrs = {"session": session, "roots": roots, "__module__": __name__}
+    return _KeepShownOnError("SessionVizModel", (VizModel,), attrs)
+
+
+def page_roots() -> Roots:
+    """What the simulation page may open: the server's roots, the folder of uploads, and the scenario named by
+    ``$DIPSIM_VIZ_CONFIG`` (``dipsim viz CONFIG``: its starter chose that one file, wherever it is)."""
+    roots = server_roots().with_private([upload_dir()])
+    named = os.environ.get(CONFIG_ENV, "").strip()
+    return roots.with_files([named]) if named else roots
 
 
 def default_controls() -> dict[str, Any]:
@@ -179,7 +207,8 @@ def initial_model(cls: type[VizModel], controls: dict[str, Any]) -> tuple[VizMod
 @solara.component
 def SimulationPage() -> None:
     session = solara.use_memo(_Session, [])
-    cls = solara.use_memo(lambda: session_model_class(session), [])
+    cls = solara.use_memo(lambda: session_model_class(session, page_roots()), [])
+    session.upload = solara.use_reactive(None)
     controls = solara.use_memo(default_controls, [])
     first = solara.use_memo(lambda: initial_model(cls, controls), [])
     error = solara.use_reactive(first[1])
@@ -194,6 +223,8 @@ def SimulationPage() -> None:
         )
     OutcomeBanner(model.value)
     SolaraViz(model, components=list(COMPONENTS), model_params=params, name="dipsim: crisis diplomacy")
+    with solara.Sidebar():
+        UploadPanel(session.upload)
 
 
 @solara.component

@@ -72,8 +72,8 @@ def _stop(proc: subprocess.Popen[Any]) -> None:
     proc.wait()
 
 
-@pytest.fixture(scope="module")
-def sync_api() -> Any:
+def load_sync_api() -> Any:
+    """Playwright's sync API, or a skip (a failure under ``DIPSIM_REQUIRE_BROWSER=1``) without Chromium or it."""
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} not found (apt-get install chromium)")
     try:
@@ -82,6 +82,22 @@ def sync_api() -> Any:
         _missing("the playwright package is not installed (pip install playwright)")
     sync_api.expect.set_options(timeout=STEP_TIMEOUT_MS)  # its default, 5 s, is short for a loaded 2-core box
     return sync_api
+
+
+@contextlib.contextmanager
+def chromium(sync_api: Any) -> Iterator[Any]:
+    """Debian's Chromium, headless, through Playwright."""
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def sync_api() -> Any:
+    return load_sync_api()
 
 
 def expect(target: Any) -> Any:
@@ -157,12 +173,8 @@ def server(workdir: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(sync_api: Any) -> Iterator[Any]:
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium(sync_api) as b:
+        yield b
 
 
 @contextlib.contextmanager

@@ -25,6 +25,7 @@ from sim import views
 from sim.app import COMPONENTS, CONFIG_ENV, VizModel, default_controls, model_params
 from sim.cli import main, viz_command
 from sim.params import Parameters
+from sim.roots import ROOTS_ENV
 from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO, load_scenario
 from sim.ui import png_bytes
 from tests.widgets import all_widgets, button, errors, field, texts, type_text
@@ -331,6 +332,7 @@ def test_page_reset_uses_the_slider_and_seed(monkeypatch):
 
 def test_page_bad_path_or_seed_shows_the_error_and_keeps_the_model(monkeypatch, tmp_path):
     monkeypatch.delenv(CONFIG_ENV, raising=False)
+    monkeypatch.setenv(ROOTS_ENV, str(tmp_path))  # the page opens files under its roots only (issue 8)
     box, rc = solara.render(_App(), handle_error=False)
     for _ in range(3):
         button(rc, "Step").click()

@@ -1,0 +1,122 @@
+"""Uploading a scenario file through the simulation page (issue 8, item 1).
+
+The page opens typed paths only under its roots (``sim.roots``); a scenario kept anywhere else on the
+visitor's machine is uploaded instead. Its bytes are written to a private folder of this server process
+(``upload_dir``, mode 0700, removed at exit), which the page counts among its roots, and validated there by the
+same loader as every other scenario file, so an upload then behaves exactly as a typed path: Reset runs it, the
+sliders override its parameters, and the export view's command and YAML download work from it.
+
+Vuetify's file field (ipyvuetify's ``FileInput``, the widget Solara's ``FileDrop`` is built on, with the same
+chunked transfer) is used rather than ``FileDrop`` itself: ``FileDrop`` only takes a file dragged onto it, with no
+way to choose one by click or keyboard, and no file input a browser test could fill.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import hashlib
+import re
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import solara
+from ipyvuetify.extra import FileInput
+
+from sim.scenario import ScenarioError, load_scenario
+
+MAX_UPLOAD_BYTES = 1_000_000  # the bundled 2022 scenario is 30 kB; a scenario 30 times larger is not a scenario
+
+
+@functools.cache
+def upload_dir() -> Path:
+    """This process's folder of uploaded scenarios (private to the server's user: mkdtemp makes it 0700)."""
+    folder = Path(tempfile.mkdtemp(prefix="dipsim-uploads-")).resolve()
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def safe_name(name: str) -> str:
+    """A file name for an upload: the browser's name without folders or unusual characters (never ``..``)."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", name.replace("\\", "/").rsplit("/", 1)[-1]).lstrip(".")[:80]
+    return name or "scenario.yaml"
+
+
+def accept_upload(name: str, size: int, file: BinaryIO) -> Path:
+    """Store an uploaded scenario and validate it; its path, or a :class:`ScenarioError` naming the upload
+    (not the private folder), whose values are never shown."""
+    shown = f"uploaded {safe_name(name)}"
+    if size > MAX_UPLOAD_BYTES:
+        raise ScenarioError(shown, [("", f"{size:,} bytes: larger than the {MAX_UPLOAD_BYTES:,} a scenario may be")])
+    data = file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:  # the size the browser announced was not the size it sent
+        raise ScenarioError(shown, [("", f"larger than the {MAX_UPLOAD_BYTES:,} bytes a scenario may be")])
+    # One folder per content: two sessions uploading files of the same name never overwrite each other's.
+    folder = upload_dir() / hashlib.sha256(data).hexdigest()[:16]
+    folder.mkdir(exist_ok=True)
+    path = folder / safe_name(name)
+    path.write_bytes(data)
+    try:
+        load_scenario(path, show_values=False)
+    except ScenarioError as exc:
+        raise ScenarioError(shown, exc.errors) from None
+    return path
+
+
+@solara.component
+def FileField(on_file: Any, label: str) -> solara.Element:
+    """A file field; ``on_file(name, size, file)`` is called in a thread with the file the visitor chose
+    (``file`` reads it from the browser in chunks). The wiring is that of Solara's ``FileDrop``."""
+    info, set_info = solara.use_state(None)
+    files, set_files = solara.use_state(None)
+    field = FileInput.element(multiple=False, accept=".yaml,.yml", label=label, on_file_info=set_info)
+
+    def wire() -> None:
+        if not info:
+            return
+        widget = solara.get_widget(field)
+        # As FileDrop does: the widget's own observer that counts versions is lost when the element renders.
+        widget.version += 1
+        widget.reset_stats()
+        set_files(widget.get_files())
+
+    solara.use_effect(wire, [info])
+
+    def read(cancel: threading.Event) -> None:
+        if files:  # reading waits for the browser's chunks, so not on the thread that receives them
+            on_file(files[0]["name"], files[0]["size"], files[0]["file_obj"])
+
+    result = solara.use_thread(read, [files])
+    if result.error:
+        raise result.error
+    return field
+
+
+@solara.component
+def UploadPanel(upload: solara.Reactive[Path | None]) -> None:
+    """Upload a scenario file; while one is in use, Reset runs it (the bundled choice and the path are ignored)."""
+    error = solara.use_reactive(None)
+
+    def on_file(name: str, size: int, file: BinaryIO) -> None:
+        try:
+            path = accept_upload(name, size, file)
+        except ScenarioError as exc:
+            error.set(str(exc))
+            return
+        error.set(None)
+        upload.set(path)
+
+    with solara.Column(classes=["dipsim-upload"], gap="4px"):
+        FileField(on_file, "Upload a scenario file (then Reset)")
+        if error.value:
+            solara.Error(error.value, classes=["dipsim-error"], style={"white-space": "pre-wrap"})
+        if upload.value is not None:
+            solara.Info(
+                f"Reset runs the uploaded {upload.value.name}; the scenario choice and path are ignored.",
+                dense=True,
+                classes=["dipsim-upload-used"],
+            )
+            solara.Button("Stop using the upload", on_click=lambda: upload.set(None), outlined=True, small=True)
