@@ -104,7 +104,12 @@ def _parser() -> argparse.ArgumentParser:
     swp.set_defaults(func=_cmd_sweep)
 
     viz = sub.add_parser("viz", help="watch a scenario in the browser (a Solara page; needs the viz extra)")
-    viz.add_argument("config", nargs="?", metavar="CONFIG", help="scenario YAML (default: the bundled scenario)")
+    viz.add_argument(
+        "config",
+        nargs="?",
+        metavar="CONFIG",
+        help="scenario YAML (default: the bundled scenario); the page may open this file wherever it is",
+    )
     viz.add_argument(
         "--results", metavar="DIR", help="output folder of `dipsim sweep` shown first on the sweep page (/sweep)"
     )
