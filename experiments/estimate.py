@@ -6,6 +6,9 @@ worker does once per point it sees (a worker caches the scenarios it loaded), so
 
     seconds = (runs x seconds a run + min(runs, points x slots) x seconds to load a point) / slots
 
+where ``slots`` is the number of runs that can go on at once (local workers: at most the cores). The runs are
+timed while the workers are not yet busy: on a machine that other work keeps busy too, the sweep takes longer.
+
 It leaves out the start of the worker processes and the overhead of handing runs to them (small next to runs
 of a tenth of a second, the bundled scenario's; for runs of milliseconds the estimate is low).
 """

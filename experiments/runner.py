@@ -921,6 +921,7 @@ def _sweep(
     n_slots = workers or 0
     stopped_by: str | None = None
     moved: list[str] = []
+    lost = 0  # finished runs whose rows a write error kept off the disk
     try:
         path_types, statics = _path_columns(exp)
         _write_static_files(exp, out, path_types, statics)
@@ -941,7 +942,10 @@ def _sweep(
             if _has_work(plan):
                 with _executor(scheduler, workers, remote) as (ex, n_slots, what):
                     if mode is not None:
-                        line = plan_line(exp.id, len(exp.points), left, done_before, timing, n_slots, what)
+                        # Local workers beyond the cores run no faster; a cluster's slots are its own cores.
+                        local = scheduler in (None, "local")
+                        parallel = min(n_slots, os.cpu_count() or 1) if local else n_slots
+                        line = plan_line(exp.id, len(exp.points), left, done_before, timing, parallel, what)
                         print(line, file=sys.stderr, flush=True)
                     errors += _run(exp, plan, writer, statics, ex, n_slots, mode)
         writer.flush()
@@ -965,6 +969,7 @@ def _sweep(
     except OSError as exc:  # a full disk, a folder made read-only: stop as an interrupt does
         status = "interrupted"
         stopped_by = f"write error: {exc}"
+        lost = len(writer.buffer) if writer is not None else 0
         writer = None  # its rows could not be written; their runs are missing and run again on resume
         raise SweepFailed(f"cannot write to {out}: {exc}") from exc
     finally:
@@ -974,13 +979,13 @@ def _sweep(
         finally:
             now = _now()
             manifest["status"] = status
-            manifest["runs"] = plan.done
+            manifest["runs"] = plan.done - lost
             manifest["end_time"] = now if status == "complete" else None
             session = manifest["sessions"][-1]
             session.update(
                 end_time=now,
                 status=status,
-                runs=plan.done - done_before,
+                runs=plan.done - lost - done_before,
                 workers=n_slots,
                 scheduler=scheduler or "processes",
             )

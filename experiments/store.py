@@ -103,11 +103,11 @@ def write_part(path: Path, table: pa.Table, manifest: dict[str, Any], save_manif
     try:
         save_manifest()
         _write_bytes(tmp, data)
-        tmp.replace(path)
     except BaseException:
         index.pop(path.name, None)
         tmp.unlink(missing_ok=True)
         raise
+    tmp.replace(path)  # if this fails, the part is listed but absent: its runs count as still to do
 
 
 def _kind(typ: pa.DataType) -> str:

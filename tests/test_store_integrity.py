@@ -250,6 +250,7 @@ def test_a_full_disk_stops_the_sweep_interrupted_and_the_resume_completes(refere
     assert manifest["status"] == "interrupted"
     assert manifest["sessions"][-1]["stopped_by"].startswith("write error")
     assert len(part_files(out)) == 2 and store.verified_parts(out)[1] == []
+    assert manifest["runs"] == len(load_runs(out)) > 0  # the runs on disk, not those lost with the disk full
     assert not list((out / "runs").glob(".*.tmp"))
 
     monkeypatch.setattr(store, "_write_bytes", real)
