@@ -86,6 +86,16 @@ def test_paths_outside_the_roots_are_refused_and_show_nothing_of_the_target(page
     step(page)
 
 
+def test_sweep_folders_outside_the_roots_are_refused(page: Any, places: dict[str, Path]) -> None:
+    page.locator(".dipsim-tab", has_text="Sweep results").click()
+    box = page.get_by_label(re.compile(r"^Results folder"))
+    for typed in [str(places["outside"]), "../outside", "/etc"]:
+        box.fill(typed)
+        box.press("Enter")
+        expect(page.locator(".dipsim-error")).to_contain_text(f"{typed} is outside the folders this page may open")
+    assert SECRET not in page.content()
+
+
 def test_unknown_keys_of_a_file_under_a_root_are_named_without_their_values(page: Any) -> None:
     error = try_path(page, "with_secret.yaml")
     expect(error).to_contain_text("aws_secret_access_key")
@@ -189,7 +199,7 @@ def test_beyond_loopback_the_page_renders_and_steps_with_the_token(browser: Any,
     finally:
         context.close()
     with app_page(browser, f"{url}?token={token}") as pg:  # later requests and the websocket: by the cookie
-        assert "day 0 of 57" in banner(pg)
+        expect(pg.locator(".dipsim-outcome")).to_contain_text("day 0 of 57")
         step(pg)
         step(pg)
         assert "day 2 of 57" in banner(pg)
