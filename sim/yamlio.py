@@ -71,7 +71,8 @@ def _checked(construct: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 
 
 def _refuse_tag(loader: Any, node: Any) -> Any:
-    raise ConstructorError(None, None, f"the YAML tag {_tag_text(node.tag)} is not allowed", node.start_mark)
+    # Quoted: any tag may be written here, so with values hidden load_yaml elides it like other content.
+    raise ConstructorError(None, None, f"the YAML tag '{_tag_text(node.tag)}' is not allowed", node.start_mark)
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]

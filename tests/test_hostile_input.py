@@ -269,6 +269,17 @@ def test_system_files_are_not_echoed(
         assert not any(secret in message for secret in secrets), message
 
 
+def test_unknown_tags_are_named_only_when_values_are_shown(tmp_path: Path) -> None:
+    """Any text can be written as a tag, so a refused tag is content: named to the file's owner only."""
+    path = write(tmp_path, f"a: !{SECRET[:20]} x\n")
+    with pytest.raises(ScenarioError) as shown:
+        load_scenario(path)
+    with pytest.raises(ScenarioError) as hidden:
+        load_scenario(path, show_values=False)
+    assert SECRET[:20] in str(shown.value) and "line 1, column 4" in str(shown.value)
+    assert SECRET[:20] not in str(hidden.value) and "line 1, column 4" in str(hidden.value)
+
+
 def test_top_level_says_what_it_got(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = write(tmp_path, f"- {SECRET}\n")
     code, _, err = cli(capsys, "validate", str(path))
