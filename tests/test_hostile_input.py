@@ -154,13 +154,19 @@ def bomb_experiment(tmp_path: Path) -> Path:
     return write(tmp_path, text, "bomb.yaml")
 
 
+# Peak RSS from VmHWM, which belongs to the process image: ru_maxrss would include the RSS of the test
+# process the child was forked from (Linux keeps it across exec).
 MEASURE = """
-import resource, sys, time
+import pathlib, resource, sys, time
 import experiments.runner, experiments.spec, sim.cli  # the command's imports, before the clock starts
 wall, cpu = time.perf_counter(), time.process_time()
 code = sim.cli.main(sys.argv[1:])
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-print(code, wall, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, file=sys.stderr)
+status = pathlib.Path("/proc/self/status")
+lines = status.read_text().splitlines() if status.exists() else []
+hwm = [line.split()[1] for line in lines if line.startswith("VmHWM:")]
+peak = int(hwm[0]) * 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(code, wall, cpu, peak, file=sys.stderr)
 """
 
 
