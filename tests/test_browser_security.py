@@ -23,7 +23,7 @@ import pytest
 
 from sim.scenario import DEFAULT_SCENARIO, load_scenario
 from sim.token_guard import TOKEN_ENV
-from tests.test_browser import _free_port, app_page, banner, chromium, expect, load_sync_api, reset, step, viz_server
+from tests.browser_helpers import app_page, banner, chromium, expect, free_port, load_sync_api, reset, step, viz_server
 
 SECRET = "SECRETVALUE123"
 VALIDATION = DEFAULT_SCENARIO.parent / "validation" / "fearon_p060.yaml"
@@ -53,7 +53,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def server(browser: Any, places: dict[str, Path]) -> Iterator[str]:
-    with viz_server([], places["work"], _free_port()) as (url, _):
+    with viz_server([], places["work"], free_port()) as (url, _):
         yield url
 
 
@@ -147,7 +147,7 @@ def guarded(browser: Any, places: dict[str, Path]) -> Iterator[tuple[str, str, s
     def query(log: str) -> str:  # the server prints its token once it has chosen it: read at each poll
         return f"?token={printed_token(log)}"
 
-    with viz_server(["--host", "0.0.0.0"], places["work"], _free_port(), env=env, query=query) as (url, log_path):
+    with viz_server(["--host", "0.0.0.0"], places["work"], free_port(), env=env, query=query) as (url, log_path):
         log = log_path.read_text(errors="replace")
         yield url, printed_token(log), log
 
