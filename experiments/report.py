@@ -44,6 +44,7 @@ import pandas as pd
 from experiments.results import AGREED_PREFIX, load_manifest, load_points, load_runs, summarise, wilson
 from experiments.store import Damage, verified_parts
 from sim.scenario import ScenarioError
+from sim.yamlio import read_raw
 
 #: Columns of points.parquet that are not parameter paths.
 POINT_COLUMNS = ("point_id", "name", "set")
@@ -266,13 +267,8 @@ def _salib_spec(sw: Sweep) -> dict[str, Any] | None:
 def _experiment_levels(out: Path) -> int:
     """``design.levels`` of the experiment file copied into the folder (SALib's default 4 if absent)."""
     try:
-        import yaml
-
-        raw = yaml.safe_load((out / "experiment.yaml").read_text(encoding="utf-8"))
-        return int(raw["design"].get("levels", 4))
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, ImportError):
-        return 4
-    except Exception:  # yaml.YAMLError
+        return int(read_raw(out / "experiment.yaml")["design"].get("levels", 4))
+    except (ScenarioError, ValueError, TypeError, KeyError, AttributeError):
         return 4
 
 

@@ -23,10 +23,8 @@ import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim.model import DiplomacyModel
-from sim.result import RunResult
 from sim.roots import ROOTS_ENV
 from sim.scenario import (
     DEFAULT_SCENARIO,
@@ -38,6 +36,10 @@ from sim.scenario import (
 )
 from sim.size import scenario_estimate
 from sim.token_guard import TOKEN_ENV, is_loopback
+
+if TYPE_CHECKING:  # the model (Mesa, pandas) is imported only by the commands that run one
+    from sim.model import DiplomacyModel
+    from sim.result import RunResult
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -179,6 +181,8 @@ def _load(config: str | None, sets: list[str], max_steps: int | None = None) -> 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     scenario = _load(args.config, args.set, args.steps)
+    from sim.model import DiplomacyModel
+
     model = DiplomacyModel(config=scenario, rng=args.seed)
     result = model.run(args.steps)
     if args.json:
