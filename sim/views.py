@@ -36,6 +36,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from mesa.visualization.utils import update_counter
 
+from sim.messages import MAX_VALUE_CHARS, cut
 from sim.model import DECISION_COLUMNS
 from sim.params import Parameters
 from sim.scenario import BUNDLED_CONFIGS, apply_overrides, read_raw
@@ -66,13 +67,13 @@ def resolve_config(choice: str | None, path: str | None) -> Path:
 
 
 def parse_seed(text: str | int) -> int:
-    """A seed typed on the page (a string) as the int Mesa needs, ``0 <= seed < 2**63`` as for ``dipsim run``."""
+    """A seed typed on the page as the int Mesa needs, ``0 <= seed < 2**63`` as for ``dipsim run`` (errors cut it)."""
     try:
         seed = int(str(text).strip())
     except ValueError:
-        raise ValueError(f"seed: not an integer: {text!r}") from None
+        raise ValueError(f"seed: not an integer: {cut(repr(text), MAX_VALUE_CHARS)}") from None
     if not 0 <= seed < 2**63:
-        raise ValueError(f"seed: must be 0 <= seed < 2**63: {seed}")
+        raise ValueError(f"seed: must be 0 <= seed < 2**63: {cut(str(seed), MAX_VALUE_CHARS)}")
     return seed
 
 
@@ -382,10 +383,6 @@ def trust_network_figure(model: Any) -> Figure:
     return fig
 
 
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 def _date_axis(ax: Any) -> None:
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=6))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
@@ -448,7 +445,7 @@ def positions_figure(model: Any, issue: str | None = None) -> Figure:
                 ax.text(
                     0.01,
                     y + (0.01 if y == 0 else -0.01),
-                    f"{y:g}: {_short(text, 80)}",
+                    f"{y:g}: {cut(text, 80)}",
                     fontsize=7,
                     color="dimgray",
                     va=va,

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from sim import views
 from sim.app import COMPONENTS, CONFIG_ENV, VizModel, default_controls, model_params
 from sim.cli import main, viz_command
+from sim.messages import MAX_VALUE_CHARS
 from sim.params import Parameters
 from sim.roots import ROOTS_ENV
 from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO, load_scenario
@@ -80,6 +81,14 @@ def test_parse_seed(text, seed):
 def test_parse_seed_rejects_with_a_readable_message(text):
     with pytest.raises(ValueError, match="seed"):
         views.parse_seed(text)
+
+
+@pytest.mark.parametrize("text", ["x" * 100_000, "9" * 4_000, "-" + "9" * 4_000])
+def test_parse_seed_cuts_long_text_in_its_message(text):
+    with pytest.raises(ValueError, match="seed") as exc:
+        views.parse_seed(text)
+    message = str(exc.value)
+    assert len(message) <= len("seed: must be 0 <= seed < 2**63: ") + MAX_VALUE_CHARS and message.endswith("…")
 
 
 @pytest.mark.parametrize("name", list(Parameters.model_fields))
