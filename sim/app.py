@@ -9,7 +9,8 @@ file (a path wins), the seed, and one slider per model parameter; or an uploaded
 which wins over both while it is used. A path that cannot be loaded shows the loader's error on the page, without
 any value from the file, and keeps the model that was shown. The page opens only files under its roots
 (``sim.roots``: ``configs/``, the working directory, ``dipsim viz --root DIR``, and the ``CONFIG`` named on the
-``dipsim viz`` command line); any other path is refused without being read.
+``dipsim viz`` command line); any other path is refused without being read. A scenario above ``sim.size``'s
+limits is refused with its estimate before its model is made (``sim.page_size``).
 
 ``SimulationPage`` is a component, not a ``SolaraViz(...)`` element built at import: each browser session (and each
 reload) gets its own fresh model instead of sharing, and stepping, one module-level instance.
@@ -26,10 +27,11 @@ from mesa.visualization import Slider, SolaraViz
 
 from sim.cli import VIZ_CONFIG_ENV as CONFIG_ENV
 from sim.model import DiplomacyModel
+from sim.page_size import check_size
 from sim.params import Parameters
 from sim.roots import Roots, server_roots
 from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO, ScenarioError, load_scenario
-from sim.upload import UploadPanel, upload_dir
+from sim.upload import UploadPanel, discard, upload_dir
 from sim.views import (
     CalendarView,
     EscalationView,
@@ -60,6 +62,21 @@ class _Session:
         if self.error is not None:
             self.error.set(message)
 
+    def in_use(self) -> set[Path]:
+        """The files this session needs: the upload chosen and the file of the model shown (its YAML download)."""
+        chosen = self.upload.value if self.upload is not None else None
+        return {p for p in (chosen, getattr(self.shown, "config_path", None)) if p is not None}
+
+    def release(self, path: Path | None) -> None:
+        """Delete ``path`` if it is an upload this session no longer needs (other files are never touched)."""
+        if path is not None and path not in self.in_use():
+            discard(path)
+
+    def close(self) -> None:
+        """The browser session ended: its uploads go."""
+        for path in self.in_use():
+            discard(path)
+
 
 class _KeepShownOnError(type):
     """Metaclass of the page's model classes. SolaraViz's Reset makes the next model as
@@ -82,7 +99,8 @@ class _KeepShownOnError(type):
             session.report(str(exc))
             return session.shown
         session.report(None)
-        session.shown = model
+        before, session.shown = session.shown, model
+        session.release(getattr(before, "config_path", None))
         return model
 
 
@@ -100,6 +118,7 @@ class VizModel(DiplomacyModel, metaclass=_KeepShownOnError):
     """
 
     roots: ClassVar[Roots | None] = None
+    refuse_too_big: ClassVar[bool] = False  # the page's classes refuse a scenario above sim.size's limits
 
     def __init__(
         self,
@@ -114,6 +133,8 @@ class VizModel(DiplomacyModel, metaclass=_KeepShownOnError):
             path = self.roots.check(path, hint=", or upload the file")
         rng = parse_seed(seed)
         base = load_scenario(path, show_values=False)
+        if self.refuse_too_big:  # before the model's n x n arrays are made
+            check_size(base, path.name)
         unknown = sorted(set(params) - set(Parameters.model_fields))
         if unknown:
             raise ScenarioError("parameters", [(name, "unknown model parameter") for name in unknown])
@@ -131,7 +152,7 @@ class VizModel(DiplomacyModel, metaclass=_KeepShownOnError):
 def session_model_class(session: _Session, roots: Roots) -> type[VizModel]:
     """A subclass of :class:`VizModel` bound to one session (see :class:`_KeepShownOnError`), opening files
     only under ``roots``."""
-    attrs = {"session": session, "roots": roots, "__module__": __name__}
+    attrs = {"session": session, "roots": roots, "refuse_too_big": True, "__module__": __name__}
     return _KeepShownOnError("SessionVizModel", (VizModel,), attrs)
 
 
@@ -223,8 +244,9 @@ def SimulationPage() -> None:
         )
     OutcomeBanner(model.value)
     SolaraViz(model, components=list(COMPONENTS), model_params=params, name="dipsim: crisis diplomacy")
+    solara.use_effect(lambda: session.close, [])  # the cleanup runs when the session's page goes
     with solara.Sidebar():
-        UploadPanel(session.upload)
+        UploadPanel(session.upload, session.release)
 
 
 @solara.component
