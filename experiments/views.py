@@ -70,7 +70,11 @@ def find_sweeps(root: Path, max_depth: int = MAX_DEPTH) -> list[str]:
 
 
 def load_report(folder: str) -> tuple[ReportResult | None, str | None]:
-    """``report(folder, plots=False)``, or the reason the folder cannot be read (None, None for no folder)."""
+    """``report(folder, plots=False)``, or the reason the folder cannot be read (None, None for no folder).
+
+    An unforeseen exception's text is cut (``sim.messages.cut``): it may quote a file's contents."""
+    from sim.messages import MAX_PROBLEM_CHARS, cut
+
     if not folder.strip():
         return None, None
     try:
@@ -78,7 +82,7 @@ def load_report(folder: str) -> tuple[ReportResult | None, str | None]:
     except ScenarioError as exc:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001 - a folder damaged in a way no check foresaw: a message, no traceback
-        return None, f"{folder.strip()}: cannot be read ({type(exc).__name__}: {exc})"
+        return None, f"{folder.strip()}: cannot be read ({type(exc).__name__}: {cut(str(exc), MAX_PROBLEM_CHARS)})"
 
 
 def sweep_roots() -> Roots:

@@ -226,6 +226,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     try:
         exp = load_experiment(args.experiment, max_points=args.max_points or MAX_POINTS)
+        if (warning := scenario_estimate(exp.scenario, exp.horizon).warning(str(exp.scenario_path))) is not None:
+            print(warning, file=sys.stderr, flush=True)
         out = Path(args.out) if args.out else Path("runs") / exp.id
         stats = sweep(exp, out, workers=args.workers, scheduler=args.scheduler, progress=None)
     except SweepInterrupted:

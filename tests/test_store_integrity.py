@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import math
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -27,21 +28,8 @@ from experiments.results import DamagedPartsWarning, load_manifest, load_runs, p
 from experiments.runner import sweep
 from experiments.spec import load_experiment
 from sim.cli import main
+from tests.sweep_helpers import FEARON_GRID
 
-REPO = Path(__file__).resolve().parent.parent
-FEARON = REPO / "configs" / "validation" / "fearon_p060.yaml"
-EXPERIMENT = f"""
-id: store_grid
-scenario: {FEARON}
-seed: 11
-horizon: 3
-replications: {{fixed: 30}}
-design:
-  sampler: grid
-  grid:
-    actors.A.capability: [0.3, 0.9]
-    actors.B.conflict_cost.high: [0.12, 0.3]
-"""
 PART_ROWS = 25
 RUNS = 4 * 30
 VICTIM = "part-000002.parquet"  # the part each case damages
@@ -56,10 +44,11 @@ def rows(out: Path) -> pd.DataFrame:
 def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(experiment file, output folder of its undamaged sweep)."""
     folder = tmp_path_factory.mktemp("store")
-    path = folder / "store_grid.yaml"
-    path.write_text(EXPERIMENT, encoding="utf-8")
+    path = folder / "fearon_grid.yaml"
+    path.write_text(FEARON_GRID, encoding="utf-8")
     out = folder / "reference"
-    sweep(load_experiment(path), out, workers=1, progress=False, part_rows=PART_ROWS)
+    # No timed flush (a loaded machine would otherwise write more, smaller parts): parts of PART_ROWS rows.
+    sweep(load_experiment(path), out, workers=1, progress=False, part_rows=PART_ROWS, flush_seconds=math.inf)
     assert len(part_files(out)) == RUNS // PART_ROWS + 1  # the cases below damage one of several parts
     return path, out
 

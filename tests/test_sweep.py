@@ -8,7 +8,6 @@ The experiments are small: the Fearon validation case (about 2 ms a run) and a f
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -31,24 +30,10 @@ from experiments.runner import ERROR, ESCALATION, NO_ESCALATION, _Plan, sweep
 from experiments.spec import load_experiment, run_seed
 from experiments.store import verified_parts
 from sim.cli import main
+from tests.sweep_helpers import FEARON, FEARON_GRID, REPO, kill_all, wait_gone
 
-REPO = Path(__file__).resolve().parent.parent
-FEARON = REPO / "configs" / "validation" / "fearon_p060.yaml"
 SCENARIO_2022 = REPO / "configs" / "european_security_2022.yaml"
 KEY = ["point_id", "replication"]
-
-FEARON_GRID = f"""
-id: fearon_grid
-scenario: {FEARON}
-seed: 11
-horizon: 3
-replications: {{fixed: 30}}
-design:
-  sampler: grid
-  grid:
-    actors.A.capability: [0.3, 0.9]
-    actors.B.conflict_cost.high: [0.12, 0.3]
-"""
 
 # Full 2022 runs: long enough (about 4 s on 2 workers) to be interrupted part-way.
 SLOW_2022 = f"""
@@ -269,28 +254,12 @@ def test_workers_exit_when_only_the_sweep_process_is_killed(tmp_path):
         assert len(children) >= 3, children  # at least the fork server and the two workers
         os.kill(proc.pid, signal.SIGKILL)  # the sweep alone, not its process group
         proc.wait()
-
-        def left() -> list[int]:
-            alive = []
-            for child in children:
-                try:
-                    if child.is_running() and child.status() != psutil.STATUS_ZOMBIE:
-                        alive.append(child.pid)
-                except psutil.NoSuchProcess:
-                    pass
-            return alive
-
-        deadline = time.monotonic() + 10
-        while left() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert left() == [], "processes of the killed sweep are still running"
+        assert wait_gone(children) == [], "processes of the killed sweep are still running"
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        for child in children:  # never leave them behind, whatever failed
-            with contextlib.suppress(psutil.Error):
-                child.kill()
+        kill_all(children)  # never leave them behind, whatever failed
 
 
 def test_ctrl_c_exits_130_keeps_finished_runs_and_says_how_to_resume(tmp_path):
@@ -340,21 +309,7 @@ def test_sigterm_stops_in_order_and_the_manifest_says_interrupted(tmp_path, targ
     runs = load_runs(out)
     assert 0 < len(runs) < 80 and not runs.duplicated(KEY).any()
     assert sum(manifest["parts"][f.name]["rows"] for f in good) == len(runs)
-
-    def alive(child: psutil.Process) -> bool:
-        try:
-            return child.is_running() and child.status() != psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return False
-
-    deadline = time.monotonic() + 10
-    while any(alive(c) for c in children):
-        if time.monotonic() > deadline:
-            for child in children:
-                with contextlib.suppress(psutil.Error):
-                    child.kill()
-            pytest.fail("processes of the stopped sweep are still running")
-        time.sleep(0.1)
+    assert wait_gone(children) == [], "processes of the stopped sweep are still running"
 
 
 def test_a_folder_of_another_experiment_is_refused(grid, tmp_path):

@@ -179,3 +179,15 @@ def test_timing_counts_the_scenario_load_once_per_point_and_worker():
 )
 def test_durations_read_easily(seconds, text):
     assert duration(seconds) == text
+
+
+def test_a_sweep_warns_about_a_scenario_above_the_size_limits(tmp_path, monkeypatch, capsys):
+    """`dipsim sweep` prints the scenario size warning `dipsim run` prints (limit lowered under the Fearon case's
+    estimate, as in test_scenario_size.py: a scenario above the real limits would take minutes), then runs."""
+    from sim import size as size_module
+
+    monkeypatch.setattr(size_module, "MAX_MODEL_BYTES", 1)
+    path = write(tmp_path, experiment(grid_of(1, 2)))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "1"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: {FEARON}: 2 actors × ") and "will run" in err
