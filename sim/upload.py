@@ -108,21 +108,14 @@ def accept_upload(name: str, size: int, file: BinaryIO) -> Path:
 
 
 @solara.component
-def FileField(on_file: Any, label: str) -> solara.Element:
+def FileField(on_file: Any, label: str, on_error: Callable[[str], None]) -> solara.Element:
     """A file field; ``on_file(name, size, file)`` is called in a thread with the file the visitor chose
-    (``file`` reads it from the browser in chunks). The wiring is that of Solara's ``FileDrop``."""
+    (``file`` reads it from the browser in chunks). The wiring is that of Solara's ``FileDrop``. An exception
+    while receiving the file is passed to ``on_error`` as a sentence: raised, it would replace the page with a
+    traceback."""
     info, set_info = solara.use_state(None)
     files, set_files = solara.use_state(None)
-
-    def read(cancel: threading.Event) -> None:
-        if files:  # reading waits for the browser's chunks, so not on the thread that receives them
-            on_file(files[0]["name"], files[0]["size"], files[0]["file_obj"])
-
-    result = solara.use_thread(read, [files])
-    with solara.Column(gap="0px") as main:
-        field = FileInput.element(multiple=False, accept=".yaml,.yml", label=label, on_file_info=set_info)
-        if result.error:  # raised, it would replace the page with a traceback
-            solara.Error(f"Could not receive the file: {os_reason(result.error)}", classes=["dipsim-error"])
+    field = FileInput.element(multiple=False, accept=".yaml,.yml", label=label, on_file_info=set_info)
 
     def wire() -> None:
         if not info:
@@ -134,7 +127,16 @@ def FileField(on_file: Any, label: str) -> solara.Element:
         set_files(widget.get_files())
 
     solara.use_effect(wire, [info])
-    return main
+
+    def read(cancel: threading.Event) -> None:
+        if files:  # reading waits for the browser's chunks, so not on the thread that receives them
+            try:
+                on_file(files[0]["name"], files[0]["size"], files[0]["file_obj"])
+            except Exception as exc:
+                on_error(f"Could not receive the file: {os_reason(exc)}")
+
+    solara.use_thread(read, [files])
+    return field
 
 
 @solara.component
@@ -159,7 +161,7 @@ def UploadPanel(upload: solara.Reactive[Path | None], release: Callable[[Path | 
         choose(path)
 
     with solara.Column(classes=["dipsim-upload"], gap="4px"):
-        FileField(on_file, "Upload a scenario file (then Reset)")
+        FileField(on_file, "Upload a scenario file (then Reset)", error.set)
         if error.value:
             solara.Error(error.value, classes=["dipsim-error"], style={"white-space": "pre-wrap"})
         if upload.value is not None:
