@@ -31,7 +31,10 @@ def cut(text: str, limit: int) -> str:
 
 
 def value_text(value: Any) -> str:
-    """A value as a message shows it: its repr, cut to ``MAX_VALUE_CHARS``."""
+    """A value as a message shows it: its repr, cut to ``MAX_VALUE_CHARS``. An integer too long to show is
+    described by its size (Python refuses to print more than 4,300 digits, and printing is quadratic)."""
+    if isinstance(value, int) and value.bit_length() > 4 * MAX_VALUE_CHARS:
+        return f"an integer of {value.bit_length():,} bits"
     return cut(repr(value), MAX_VALUE_CHARS)
 
 

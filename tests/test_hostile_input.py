@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +22,11 @@ import pytest
 import yaml
 
 from experiments.spec import load_experiment
+from sim import yamlio
 from sim.cli import main
 from sim.messages import MAX_LISTED_ERRORS, MAX_VALUE_CHARS
 from sim.scenario import DEFAULT_SCENARIO, ScenarioError, load_scenario, parse_set
-from sim.yamlio import MAX_DEPTH, load_yaml
+from sim.yamlio import MAX_DEPTH, MAX_INT_BITS, MAX_NODES, YAMLInputError, load_yaml
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "AKIAIOSFODNN7EXAMPLE" + "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"  # longer than any value shown
@@ -99,6 +102,14 @@ BAD_SCALARS = {
     "a tagged float that is none": "!!float abc",
     "a tagged boolean that is none": "!!bool maybe",
     "an integer of 5,000 digits": "9" * 5000,
+    "a hex integer of 4,000 digits": "0x" + "f" * 4000,
+    "a binary integer of 5,000 digits": "0b" + "1" * 5000,
+    "an octal integer of 5,000 digits": "0" + "7" * 5000,
+    "a base-60 integer of 3,000 groups": "1" + ":00" * 3000,
+    "a base-60 float of 3,000 groups": "1" + ":00" * 3000 + ".5",
+    "an explicit base-60 integer": "!!int 1:30",
+    "an empty tagged integer": "!!int ''",
+    "an empty tagged float": "!!float ''",
     "a set": "!!set {a: null}",
     "binary data": "!!binary aGVsbG8=",
     "a Python object": "!!python/object/apply:os.system [echo hi]",
@@ -134,6 +145,104 @@ def test_a_device_is_not_read(capsys: pytest.CaptureFixture[str]) -> None:
     """/dev/zero would be read until memory ran out."""
     code, _, err = cli(capsys, "validate", "/dev/zero")
     assert_clean_exit(code, err, "/dev/zero")
+
+
+def test_integers_are_bounded_to_64_bits() -> None:
+    """An integer's magnitude must fit in MAX_INT_BITS (64) bits in every base; one more bit is refused at its
+    line and column, before Python ever has to print it (more than 4,300 digits cannot be)."""
+    assert MAX_INT_BITS == 64
+    top = 2**64 - 1
+    for text in (str(top), f"-{top}", "0x" + "f" * 16, "0b" + "1" * 64, "0" + oct(top)[2:], "0x" + "0" * 500 + "1"):
+        assert abs(load_yaml(f"a: {text}")["a"]) in (top, 1), text
+    for text in (str(top + 1), f"-{top + 1}", "0x1" + "0" * 16, "0b1" + "0" * 64, "0" + oct(top + 1)[2:]):
+        with pytest.raises(YAMLInputError, match=r"^line 2, column 4: an integer of more than 64 bits"):
+            load_yaml(f"b: 1\na: {text}")
+
+
+def test_base_60_is_not_a_number(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """YAML 1.1 read `1:30` as 90; here it is a string (as in YAML 1.2). No bundled file writes one."""
+    assert load_yaml("a: 1:30\nb: -1:30.5") == {"a": "1:30", "b": "-1:30.5"}
+    with pytest.raises(YAMLInputError, match="base-60"):
+        load_yaml("a: !!int 1:30")
+    for path in sorted((REPO / "configs").rglob("*.yaml")):
+        assert not re.search(r"(?m)^[^#'\"]*:\s+[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?\s*$", path.read_text()), (
+            path
+        )
+    # The reviewer's case: `schema_version: 1:00:…` ended in a traceback (exit 1).
+    path = write(tmp_path, re.sub(r"(?m)^schema_version: .*$", "schema_version: 1" + ":00" * 3000, bundled_text()))
+    code, _, err = cli(capsys, "validate", str(path))
+    assert_clean_exit(code, err, path)
+
+
+@pytest.mark.parametrize("tag", ["", "!!int ", "!!float "])
+def test_a_long_base_60_scalar_is_read_within_a_second(tag: str) -> None:
+    """900 KB of `1:00:00:…` (under the page's 1 MB upload cap): YAML 1.1 read it as a number digit by digit,
+    in quadratic CPU time (300k groups took 9.8 s holding the GIL). The issue's bound: within a second."""
+    text = f"a: {tag}1" + ":00" * 300_000 + ("" if tag != "!!float " else ".5")
+    assert len(text) > 900_000
+    start = time.process_time()
+    try:
+        value = load_yaml(text)["a"]
+    except YAMLInputError as exc:
+        assert tag and "base-60" in str(exc)
+    else:
+        assert not tag and isinstance(value, str)
+    assert time.process_time() - start < 1.0
+
+
+def test_values_are_counted_while_composing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document of more than MAX_NODES values is refused with the count; exactly MAX_NODES is read."""
+    monkeypatch.setattr(yamlio, "MAX_NODES", 1_000)
+    at_cap = "a: [" + ",".join(["[]"] * (1_000 - 3)) + "]"  # the mapping, its key, the list and its items
+    assert len(load_yaml(at_cap)["a"]) == 997
+    with pytest.raises(YAMLInputError, match=r"more than 1,000 values"):
+        load_yaml(at_cap.replace("[", "[[],", 1))
+
+
+def count_values(value: Any) -> int:
+    """The YAML nodes of a plain-data value: itself, and every key, value and item below it."""
+    if isinstance(value, dict):
+        return 1 + sum(count_values(k) + count_values(v) for k, v in value.items())
+    if isinstance(value, list):
+        return 1 + sum(count_values(v) for v in value)
+    return 1
+
+
+def test_a_10000_actor_scenario_is_under_the_value_cap() -> None:
+    """The issue's 10,000 actors by 20 issues must still load, so that the size warning can speak: its
+    values grow linearly with the actors (each actor's positions, one per issue it holds), so ten times
+    a 1,000-actor scenario's count must be under the cap, with a margin for the generator's randomness.
+    (Measured: the 10,000-actor file, 18.7 MB, has 1.55 million values and `dipsim validate` reads it.)"""
+    from experiments.generate import random_scenario_dict
+
+    assert 10 * count_values(random_scenario_dict(1_000, 20, seed=0)) < MAX_NODES / 1.2
+
+
+def test_anchors_are_refused_where_they_are_written() -> None:
+    with pytest.raises(YAMLInputError, match=r"^line 1, column 4: this value has an anchor.*aliases are not allowed"):
+        load_yaml("a: &x 1\nb: 2")
+
+
+def test_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    """Opening a pipe with no writer blocked for ever; it must be refused at once, as /dev/zero is. In a
+    child process, so that a regression fails on the timeout instead of hanging the test run."""
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from sim.cli import main; sys.exit(main(sys.argv[1:]))",
+            "validate",
+            str(fifo),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == f"{fifo}: not a regular file"
 
 
 # --------------------------------------------------------------------------- aliases (item 4)
