@@ -41,7 +41,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.results import AGREED_PREFIX, load_manifest, load_points, load_runs, summarise, wilson
+from experiments.folder import OutsideFolder, inside, status_of
+from experiments.results import (
+    AGREED_PREFIX,
+    DuplicateRowsWarning,
+    load_manifest,
+    load_points,
+    load_runs,
+    summarise,
+    wilson,
+)
 from experiments.store import Damage, verified_parts
 from sim.scenario import ScenarioError
 from sim.yamlio import read_raw
@@ -99,6 +108,11 @@ def check_folder(out: str | Path) -> Path:
         raise ScenarioError(file, [("", "no such folder")])
     if not out.is_dir():
         raise ScenarioError(file, [("", f"not a folder ({NOT_SWEEP})")])
+    for name in ("manifest.json", "runs", "points.parquet", "summary.parquet", "design.parquet"):
+        try:
+            inside(out, name)  # the folder's own files only: no link out of it is followed
+        except OutsideFolder as exc:
+            raise ScenarioError(file, [(name, str(exc).removeprefix(f"{out}: {name}: "))]) from None
     if not (out / "manifest.json").is_file():
         raise ScenarioError(file, [("manifest.json", f"missing: {NOT_SWEEP}")])
     return out
@@ -116,8 +130,12 @@ def read_sweep(out: str | Path) -> Sweep:
         raise ScenarioError(file, [("manifest.json", "not a JSON object")])
     if not (out / "runs").is_dir():
         raise ScenarioError(file, [("runs", f"missing: {NOT_SWEEP}")])
+    status, unrecorded = status_of(out, manifest)
+    manifest = {**manifest, "status": status}
     parts, damaged = verified_parts(out)  # a reader never moves a part: a sweep may be writing this folder
-    runs = _read_parquet(out, "runs", lambda o: load_runs(o, columns=list(READ_RUN_COLUMNS), parts=parts))
+    with warnings.catch_warnings(record=True) as repeated:
+        warnings.simplefilter("always", DuplicateRowsWarning)
+        runs = _read_parquet(out, "runs", lambda o: load_runs(o, columns=list(READ_RUN_COLUMNS), parts=parts))
     if runs.empty and damaged:
         problems = [(f"runs/{d.path.name}", d.reason) for d in damaged]
         raise ScenarioError(file, [*problems, ("runs", f"no sound part left: {_resume_hint(manifest, out)}")])
@@ -131,6 +149,9 @@ def read_sweep(out: str | Path) -> Sweep:
         design = _read_parquet(out, "design.parquet", lambda o: pd.read_parquet(o / "design.parquet"))
 
     notes = [f"warning: {d}; left out of this report" for d in damaged]
+    notes += [f"warning: {w.message}" for w in repeated if issubclass(w.category, DuplicateRowsWarning)]
+    if unrecorded is not None:
+        notes.append(f"status: interrupted ({unrecorded}); {_resume_hint(manifest, out, 'finish it')}")
     if damaged:
         notes.append(f"{len(damaged)} damaged part(s): {_resume_hint(manifest, out)}")
     unknown = list(dict.fromkeys(runs.loc[~runs["point_id"].isin(points["point_id"]), "point_id"]))
@@ -155,10 +176,11 @@ def read_sweep(out: str | Path) -> Sweep:
     )
 
 
-def _resume_hint(manifest: dict[str, Any], out: Path) -> str:
-    """How to set damaged parts aside and run their runs again: the same sweep once more."""
+def _resume_hint(manifest: dict[str, Any], out: Path, why: str = "") -> str:
+    """How to set damaged parts aside and run their runs again (or ``why``): the same sweep once more."""
     experiment = manifest.get("experiment_file") or "EXPERIMENT"
-    return f"run `dipsim sweep {experiment} --out {out}` to set them aside (kept in damaged/) and run their runs again"
+    why = why or "set them aside (kept in damaged/) and run their runs again"
+    return f"run `dipsim sweep {experiment} --out {out}` to {why}"
 
 
 def _sweep(out: str | Path | Sweep) -> Sweep:
@@ -205,7 +227,9 @@ def summary_table(out: str | Path | Sweep) -> pd.DataFrame:
     Point ids that have runs but are not in points.parquet get a row too, at the end (their paths empty).
     """
     sw = _sweep(out)
-    table = summarise(sw.out, parts=sw.parts)
+    with warnings.catch_warnings():  # read_sweep's notes already say so
+        warnings.simplefilter("ignore", DuplicateRowsWarning)
+        table = summarise(sw.out, parts=sw.parts)
     agreed = [c for c in table.columns if c.startswith(AGREED_PREFIX)]
     unlisted = set(sw.points["point_id"]) - set(table["point_id"])
     if unlisted:

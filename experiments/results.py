@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -31,16 +30,19 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from experiments.store import PART_RE, part_files, verified_parts
+from experiments.folder import inside
+from experiments.store import PART_RE, part_files, verified_parts, write_file
 
 __all__ = [
     "AGREED_PREFIX",
     "PART_RE",
     "DamagedPartsWarning",
+    "DuplicateRowsWarning",
     "load_manifest",
     "load_points",
     "load_runs",
     "load_summary",
+    "duplicate_rows",
     "part_files",
     "sound_parts",
     "summarise",
@@ -87,24 +89,73 @@ def sound_parts(out: str | Path) -> list[Path]:
     return good
 
 
+class DuplicateRowsWarning(UserWarning):
+    """Some (point_id, replication) keys appear in more than one row; each is counted once (its first row)."""
+
+
+def duplicate_rows(parts: list[Path]) -> dict[Path, np.ndarray]:
+    """{part: indices of its rows whose (point_id, replication) key an earlier row already has}, parts in the
+    order given (part number), rows in file order; empty when every key appears once. Reads two columns."""
+    keys = [pq.read_table(f, columns=["point_id", "replication"]).to_pandas() for f in parts]
+    if not keys:
+        return {}
+    both = pd.concat(keys, ignore_index=True)
+    dup = both.duplicated(["point_id", "replication"], keep="first").to_numpy()
+    if not dup.any():
+        return {}
+    found: dict[Path, np.ndarray] = {}
+    start = 0
+    for f, k in zip(parts, keys, strict=True):
+        rows = np.flatnonzero(dup[start : start + len(k)])
+        if len(rows):
+            found[f] = rows
+        start += len(k)
+    return found
+
+
+def _warn_duplicates(out: str | Path, dups: dict[Path, np.ndarray]) -> None:
+    if dups:
+        n = sum(len(v) for v in dups.values())
+        where = ", ".join(f"runs/{f.name}" for f in dups)
+        message = f"{out}: {n} run row(s) repeat a (point_id, replication) key of an earlier row ({where}); "
+        warnings.warn(message + "each key is counted once", DuplicateRowsWarning, stacklevel=3)
+
+
+def _without(table: pa.Table, rows: np.ndarray | None) -> pa.Table:
+    if rows is None or not len(rows):
+        return table
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[rows] = False
+    return table.filter(pa.array(keep))
+
+
 def load_manifest(out: str | Path) -> dict[str, Any]:
-    return json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
+    """``out/manifest.json``; OSError or ValueError (``OutsideFolder`` for a link or a file outside ``out``)."""
+    return json.loads(inside(out, "manifest.json").read_text(encoding="utf-8"))
 
 
 def load_points(out: str | Path) -> pd.DataFrame:
     """One row per point: point_id, name, set (canonical JSON), one column per varied path."""
-    return pd.read_parquet(Path(out) / "points.parquet")
+    return pd.read_parquet(inside(out, "points.parquet"))
 
 
 def load_runs(out: str | Path, columns: list[str] | None = None, parts: list[Path] | None = None) -> pd.DataFrame:
-    """Every run row of a sweep folder, sorted by (point_id, replication). ``columns``: a subset to read;
+    """Every run row of a sweep folder, sorted by (point_id, replication), each key once (a key found in two
+    rows, a part written twice, is read from its first: DuplicateRowsWarning). ``columns``: a subset to read;
     ``parts``: the part files to read (default: ``sound_parts(out)``)."""
     files = sound_parts(out) if parts is None else parts
     if not files:
         names = columns or [*RUN_COLUMNS_BEFORE, *_path_columns(out), *RUN_COLUMNS_AFTER]
         return pd.DataFrame(columns=names)
     read = None if columns is None else list(dict.fromkeys(["point_id", "replication", *columns]))
-    table = ds.dataset([str(f) for f in files], format="parquet").to_table(columns=read)
+    dups = duplicate_rows(files)
+    if dups:
+        _warn_duplicates(out, dups)
+        table = pa.concat_tables(
+            [_without(pq.read_table(f, columns=read), dups.get(f)) for f in files], promote_options="permissive"
+        )
+    else:
+        table = ds.dataset([str(f) for f in files], format="parquet").to_table(columns=read)
     table = table.sort_by([("point_id", "ascending"), ("replication", "ascending")])
     df = table.to_pandas()
     if columns is not None:
@@ -114,7 +165,7 @@ def load_runs(out: str | Path, columns: list[str] | None = None, parts: list[Pat
 
 def load_summary(out: str | Path) -> pd.DataFrame:
     """The summary table; recomputed from runs/ (not written) when summary.parquet is missing."""
-    path = Path(out) / "summary.parquet"
+    path = inside(out, "summary.parquet")
     return pd.read_parquet(path) if path.exists() else summarise(out)
 
 
@@ -142,8 +193,11 @@ def summarise(out: str | Path, parts: list[Path] | None = None) -> pd.DataFrame:
         issues = []
     acc: dict[str, dict[str, Any]] = {}
     cols = ["point_id", "escalated", "escalation_step", "agreed_issues", "error"]
-    for f in sound_parts(out) if parts is None else parts:
-        df = pq.read_table(f, columns=cols).to_pandas()
+    files = sound_parts(out) if parts is None else parts
+    dups = duplicate_rows(files)
+    _warn_duplicates(out, dups)
+    for f in files:
+        df = _without(pq.read_table(f, columns=cols), dups.get(f)).to_pandas()
         ok = df["error"].isna()
         esc = ok & df["escalated"].fillna(False).astype(bool)
         agreed = df["agreed_issues"].fillna("")
@@ -210,10 +264,8 @@ def _summary_stat_columns(issues: list[str]) -> list[str]:
 
 
 def write_table_atomic(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file under a temporary name in the same folder, then rename it into place."""
-    tmp = path.with_name("." + path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        pq.write_table(table, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    Path(tmp).replace(path)
+    """Write a Parquet file under a temporary name in the same folder, then rename it into place
+    (``experiments.store.write_file``: StoreWriteError if it cannot be written)."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    write_file(path, sink.getvalue().to_pybytes())

@@ -19,7 +19,10 @@
 * a run that raises is recorded with its seed and ``error`` ("Type: message") and the sweep goes on;
 * each part's sha256 and row count go in the manifest as it is written (``experiments.store``); a rerun sets
   aside parts that fail their checks (into ``damaged/``, kept) and runs their keys again;
-* SIGTERM stops a sweep as Ctrl-C does (finished runs kept, status "interrupted"), and so does a write error;
+* SIGTERM stops a sweep as Ctrl-C does (finished runs kept, status "interrupted"), and so does a write error
+  (``experiments.store.StoreWriteError``); a signal never stops it half-way through writing a part and the
+  bookkeeping around it (``experiments.interrupt``). If even the manifest cannot be written, it still says
+  "running" once no sweep holds the folder's lock, and the readers and the next sweep count it as interrupted;
 * with progress shown, the first runs are timed in the sweeping process (and kept) to print an estimate.
 
 Beyond the contract's files the folder holds ``design.parquet`` (sobol/morris: each row of the SALib sample
@@ -43,11 +46,11 @@ import multiprocessing
 import os
 import platform
 import select
-import shutil
 import signal
 import sys
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -58,7 +61,11 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from experiments.estimate import Timing, plan_line
+from experiments.folder import UNRECORDED, inside
+from experiments.interrupt import SweepInterrupted, critical, interrupts
 from experiments.results import (
+    DuplicateRowsWarning,
+    duplicate_rows,
     load_points,
     load_runs,
     load_summary,
@@ -68,7 +75,15 @@ from experiments.results import (
     write_table_atomic,
 )
 from experiments.spec import canonical
-from experiments.store import RUN_FIELDS_AFTER, RUN_FIELDS_BEFORE, set_aside, write_part
+from experiments.store import (
+    RUN_FIELDS_AFTER,
+    RUN_FIELDS_BEFORE,
+    StoreWriteError,
+    set_aside,
+    write_file,
+    write_json,
+    write_part,
+)
 from sim.model import DiplomacyModel
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -97,6 +112,7 @@ PROGRESS_SECONDS = 5.0  # a progress line at least this often when stderr is not
 MAX_CHUNK = 2000
 TIMING_RUNS = 4  # runs timed in the sweeping process before the workers start, at most
 TIMING_SECONDS = 1.0  # ... and for at most this long (plus one run)
+LOCK_TRIES = 5  # attempts to take a folder's lock, 50 ms apart, before it counts as another sweep's
 
 # Per (point, replication) state in the scheduler.
 MISSING, NO_ESCALATION, ESCALATION, ERROR, QUEUED = 0, 1, 2, 3, 4
@@ -113,10 +129,6 @@ class SchedulerError(ScenarioError):
 class SweepFailed(RuntimeError):
     """The executor failed (a worker died, the cluster went away) or a file could not be written (a full disk);
     the rows finished so far are kept."""
-
-
-class SweepInterrupted(KeyboardInterrupt):
-    """SIGTERM asked the sweep to stop. A KeyboardInterrupt, so it stops the sweep as Ctrl-C does."""
 
 
 # --------------------------------------------------------------------------- one run (in a worker)
@@ -410,31 +422,35 @@ class _PartWriter:
         self.rows_written = 0
 
     def add(self, rows: list[dict[str, Any]]) -> None:
-        if rows and self.since is None:
-            self.since = time.monotonic()
-        self.buffer.extend(rows)
-        while len(self.buffer) >= self.part_rows:
-            self._write(self.buffer[: self.part_rows])
-            del self.buffer[: self.part_rows]
-        if not self.buffer:
-            self.since = None
+        with critical():
+            if rows and self.since is None:
+                self.since = time.monotonic()
+            self.buffer.extend(rows)
+            while len(self.buffer) >= self.part_rows:
+                self._write(self.part_rows)
+            if not self.buffer:
+                self.since = None
 
     def tick(self) -> None:
         if self.since is not None and time.monotonic() - self.since >= self.flush_seconds:
             self.flush()
 
     def flush(self) -> None:
-        if self.buffer:
-            self._write(self.buffer)
-        self.buffer = []
-        self.since = None
+        with critical():
+            if self.buffer:
+                self._write(len(self.buffer))
+            self.since = None
 
-    def _write(self, rows: list[dict[str, Any]]) -> None:
+    def _write(self, n: int) -> None:
+        """Write the first ``n`` buffered rows as the next part and drop them from the buffer (a critical
+        section: a signal never leaves rows both written and buffered, which would write them twice)."""
+        rows = self.buffer[:n]
         table = pa.Table.from_pylist(rows, schema=self.schema)
         path = self.runs / f"part-{self.next:06d}.parquet"
-        write_part(path, table, self.manifest, lambda: _write_json_atomic(self.manifest, self.manifest_path))
+        write_part(path, table, self.manifest, lambda: write_json(self.manifest, self.manifest_path))
         self.next += 1
         self.rows_written += len(rows)
+        del self.buffer[:n]
 
 
 # --------------------------------------------------------------------------- progress
@@ -625,12 +641,6 @@ def _versions() -> dict[str, str]:
     }
 
 
-def _write_json_atomic(data: dict[str, Any], path: Path) -> None:
-    tmp = path.with_name("." + path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
 def _lock(out: Path) -> Callable[[], None]:
     """An exclusive lock on ``out/.lock`` (released when the process ends, even by kill -9)."""
     path = out / ".lock"
@@ -638,12 +648,17 @@ def _lock(out: Path) -> Callable[[], None]:
         import fcntl
     except ImportError:  # Windows: no lock
         return open(path, "a+").close  # noqa: SIM115
+    tries = 0
     while True:
         fh = open(path, "a+")  # noqa: SIM115 - held for the whole sweep
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             fh.close()
+            tries += 1
+            if tries < LOCK_TRIES:  # a reader probing the lock (experiments.folder) holds it for an instant
+                time.sleep(0.05)
+                continue
             raise OutputFolderError(str(out), [("", "another sweep is writing to this folder")]) from None
         # A refused sweep removes the .lock it created: a lock taken on that removed file is no lock.
         held = os.fstat(fh.fileno())
@@ -714,8 +729,8 @@ def _read_manifest(exp: LoadedExperiment, out: Path) -> dict[str, Any] | None:
             )
         return None
     try:
-        old = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        old = json.loads(inside(out, "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # OutsideFolder (a link, or a file outside the folder) is a ValueError
         raise OutputFolderError(str(out), [("manifest.json", f"cannot be read: {exc}")]) from None
     if old.get("experiment_sha256") == exp.sha256:
         return old
@@ -762,12 +777,17 @@ def _open_folder(exp: LoadedExperiment, out: Path) -> tuple[dict[str, Any], Call
             "runs": 0,
             "sessions": [],
         }
+        if manifest["status"] == "running":  # we hold the lock: the sweep that wrote this is gone
+            print(f"sweep: {out}: {UNRECORDED}", file=sys.stderr, flush=True)
+            last = manifest.get("sessions", [{}])[-1] if manifest.get("sessions") else {}
+            if isinstance(last, dict) and last.get("status") is None:
+                last.update(status="interrupted", stopped_by="unrecorded (killed, or its disk full)")
         manifest["status"] = "running"
         manifest["end_time"] = None
         manifest.setdefault("sessions", []).append(
             {"start_time": _now(), "end_time": None, "command": " ".join(sys.argv), "versions": _versions()}
         )
-        _write_json_atomic(manifest, manifest_path)
+        write_json(manifest, manifest_path)
         (out / "runs").mkdir(exist_ok=True)
         for stale in (out / "runs").glob(".part-*.tmp"):  # a part being written when the sweep was killed
             stale.unlink()
@@ -792,9 +812,7 @@ def _open_folder(exp: LoadedExperiment, out: Path) -> tuple[dict[str, Any], Call
 def _write_static_files(exp: LoadedExperiment, out: Path, path_types: dict[str, pa.DataType], statics) -> None:
     """The experiment as run, its points and (sobol/morris) its design, rewritten every session: a folder
     can take new points (same scenario, seed and horizon), and these files describe the current ones."""
-    tmp = out / ".experiment.yaml.tmp"
-    shutil.copyfile(exp.path, tmp)
-    tmp.replace(out / "experiment.yaml")
+    write_file(out / "experiment.yaml", exp.path.read_bytes())
     fixed = [("point_id", pa.string()), ("name", pa.string()), ("set", pa.string())]
     schema = pa.schema([*fixed, *path_types.items()])
     rows = [{"point_id": p.point_id, "name": p.name, **s} for p, s in zip(exp.points, statics, strict=True)]
@@ -811,16 +829,24 @@ def _write_static_files(exp: LoadedExperiment, out: Path, path_types: dict[str, 
 
 
 def _read_done(out: Path, plan: _Plan, index: dict[str, int]) -> int:
-    """Mark the keys already in runs/ as finished; returns how many rows were read."""
+    """Mark the keys already in runs/ as finished, each once (the first row of a key found twice, as
+    ``load_runs`` and ``summarise`` read it; said on stderr); returns how many rows were read."""
     seen = 0
     import pyarrow.parquet as pq
 
-    for f in part_files(out):
+    files = part_files(out)
+    dups = duplicate_rows(files)
+    if dups:
+        n = sum(len(v) for v in dups.values())
+        where = ", ".join(f"runs/{f.name}" for f in dups)
+        print(f"sweep: {out}: {n} row(s) repeat the key of an earlier row ({where}): counted once", file=sys.stderr)
+    for f in files:
         t = pq.read_table(f, columns=["point_id", "replication", "escalated", "error"])
-        for pid, rep, esc, err in zip(*(t.column(c).to_pylist() for c in t.column_names), strict=True):
+        drop = set(dups.get(f, ()))
+        for k, (pid, rep, esc, err) in enumerate(zip(*(t.column(c).to_pylist() for c in t.column_names), strict=True)):
             seen += 1
             i = index.get(pid)
-            if i is None:
+            if i is None or k in drop:
                 continue
             code = ERROR if err is not None else ESCALATION if esc else NO_ESCALATION
             plan.record(i, rep, code)
@@ -859,7 +885,7 @@ def sweep(
     (Dask LocalCluster on loopback) or a Dask scheduler address. ``progress``: False for silence, else a bar
     on a terminal and lines otherwise. On KeyboardInterrupt (or SIGTERM, raised as SweepInterrupted) the
     pending chunks are cancelled, the finished rows written, the manifest updated ("interrupted"), and the
-    interrupt re-raised; a write error (OSError) does the same and raises SweepFailed.
+    interrupt re-raised; a write error (StoreWriteError) does the same and raises SweepFailed.
     """
     out = Path(out)
     if flush_seconds is None:
@@ -867,34 +893,11 @@ def sweep(
     t0 = time.perf_counter()
     remote = _connect(scheduler) if scheduler not in (None, "local") else None
     try:
-        with _sigterm_interrupts():
+        with interrupts():
             return _sweep(exp, out, workers, scheduler, progress, part_rows, flush_seconds, remote, t0)
     finally:
         if remote is not None:
             remote.close()
-
-
-@contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """While sweeping, SIGTERM (``kill PID``) raises SweepInterrupted in the main thread, once: a second SIGTERM
-    while the sweep stops is ignored, so the manifest is still written. Off the main thread nothing changes
-    (Python delivers signals to the main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    fired = False
-
-    def stop(signum: int, frame: Any) -> None:
-        nonlocal fired
-        if not fired:
-            fired = True
-            raise SweepInterrupted("SIGTERM")
-
-    before = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, before)
 
 
 def _has_work(plan: _Plan) -> bool:
@@ -912,98 +915,131 @@ def _sweep(
     remote: Any,
     t0: float,
 ) -> SweepStats:
-    manifest, unlock = _open_folder(exp, out)
-    status = "failed"
-    writer: _PartWriter | None = None
-    plan = _Plan(exp)
-    done_before = 0
-    errors = 0
-    n_slots = workers or 0
-    stopped_by: str | None = None
-    moved: list[str] = []
-    lost = 0  # finished runs whose rows a write error kept off the disk
     try:
+        manifest, unlock = _open_folder(exp, out)
+    except StoreWriteError as exc:
+        raise SweepFailed(f"cannot write to {out}: {exc}") from exc
+    # From here on every exit records a status: nothing may raise between "running" and the try.
+    s = _Session(manifest)
+    try:
+        s.plan = plan = _Plan(exp)
         path_types, statics = _path_columns(exp)
         _write_static_files(exp, out, path_types, statics)
         # Before the runs done are read: parts that fail their checks are moved out, so their keys are missing.
-        moved = set_aside(out, manifest, lambda: _write_json_atomic(manifest, out / "manifest.json"))
-        for message in moved:
+        s.moved = set_aside(out, manifest, lambda: write_json(manifest, out / "manifest.json"))
+        for message in s.moved:
             print(f"sweep: {out}: {message}", file=sys.stderr, flush=True)
         index = {p.point_id: i for i, p in enumerate(exp.points)}
         _read_done(out, plan, index)
         for i in range(len(exp.points)):
             plan.decide(i)
-        done_before = plan.done
-        writer = _PartWriter(out, run_schema(path_types), part_rows, flush_seconds, manifest)
+        s.done_before = plan.done
+        s.writer = writer = _PartWriter(out, run_schema(path_types), part_rows, flush_seconds, manifest)
         mode = _progress_mode(progress)
         if _has_work(plan):
             left = plan.left()
-            timing, errors = _timed_runs(exp, plan, writer, statics, index) if mode is not None else (None, 0)
+            timing, s.errors = _timed_runs(exp, plan, writer, statics, index) if mode is not None else (None, 0)
             if _has_work(plan):
-                with _executor(scheduler, workers, remote) as (ex, n_slots, what):
+                with _executor(scheduler, workers, remote) as (ex, s.n_slots, what):
                     if mode is not None:
                         # Local workers beyond the cores run no faster; a cluster's slots are its own cores.
                         local = scheduler in (None, "local")
-                        parallel = min(n_slots, os.cpu_count() or 1) if local else n_slots
-                        line = plan_line(exp.id, len(exp.points), left, done_before, timing, parallel, what)
+                        parallel = min(s.n_slots, os.cpu_count() or 1) if local else s.n_slots
+                        line = plan_line(exp.id, len(exp.points), left, s.done_before, timing, parallel, what)
                         print(line, file=sys.stderr, flush=True)
-                    errors += _run(exp, plan, writer, statics, ex, n_slots, mode)
+                    s.errors += _run(exp, plan, writer, statics, ex, s.n_slots, mode)
         writer.flush()
-        summary = summarise(out)
+        with warnings.catch_warnings():  # _read_done said it already
+            warnings.simplefilter("ignore", DuplicateRowsWarning)
+            summary = summarise(out)
         write_table_atomic(pa.Table.from_pandas(summary, preserve_index=False), out / "summary.parquet")
-        tmp = out / ".summary.csv.tmp"
-        summary.to_csv(tmp, index=False)
-        tmp.replace(out / "summary.csv")
-        status = "complete"
+        write_file(out / "summary.csv", summary.to_csv(index=False).encode("utf-8"))
+        s.status = "complete"
         if mode is not None:
             print(
                 f"sweep: complete: {plan.done} run(s) of {len(exp.points)} point(s) in {out} "
-                f"({plan.done - done_before} run now, {errors} raised)",
+                f"({plan.done - s.done_before} run now, {s.errors} raised)",
                 file=sys.stderr,
                 flush=True,
             )
     except KeyboardInterrupt as exc:
-        status = "interrupted"
-        stopped_by = "SIGTERM" if isinstance(exc, SweepInterrupted) else "Ctrl-C"
+        s.status = "interrupted"
+        s.stopped_by = "SIGTERM" if isinstance(exc, SweepInterrupted) else "Ctrl-C"
         raise
-    except OSError as exc:  # a full disk, a folder made read-only: stop as an interrupt does
-        status = "interrupted"
-        stopped_by = f"write error: {exc}"
-        lost = len(writer.buffer) if writer is not None else 0
-        writer = None  # its rows could not be written; their runs are missing and run again on resume
+    except StoreWriteError as exc:  # a full disk, a folder made read-only: stop as an interrupt does
+        s.write_failed(exc)
         raise SweepFailed(f"cannot write to {out}: {exc}") from exc
     finally:
-        try:
-            if writer is not None:
-                writer.flush()
-        finally:
-            now = _now()
-            manifest["status"] = status
-            manifest["runs"] = plan.done - lost
-            manifest["end_time"] = now if status == "complete" else None
-            session = manifest["sessions"][-1]
-            session.update(
-                end_time=now,
-                status=status,
-                runs=plan.done - lost - done_before,
-                workers=n_slots,
-                scheduler=scheduler or "processes",
-            )
-            if stopped_by is not None:
-                session["stopped_by"] = stopped_by
-            _write_json_atomic(manifest, out / "manifest.json")
+        with critical():  # a second signal does not stop the manifest being written
+            s.finish(out, scheduler)
             unlock()
     return SweepStats(
         out=out,
         points=len(exp.points),
         planned=plan.planned,
-        done_before=done_before,
-        done_now=plan.done - done_before,
-        errors=errors,
+        done_before=s.done_before,
+        done_now=plan.done - s.done_before,
+        errors=s.errors,
         seconds=time.perf_counter() - t0,
-        workers=n_slots,
-        set_aside=tuple(moved),
+        workers=s.n_slots,
+        set_aside=tuple(s.moved),
     )
+
+
+class _Session:
+    """What one sweep session records in the manifest when it ends, however it ends."""
+
+    def __init__(self, manifest: dict[str, Any]):
+        self.manifest = manifest
+        self.status = "failed"  # until it completes or is interrupted
+        self.plan: _Plan | None = None
+        self.writer: _PartWriter | None = None
+        self.done_before = 0
+        self.errors = 0
+        self.n_slots = 0
+        self.stopped_by: str | None = None
+        self.moved: list[str] = []
+        self.lost = 0  # finished runs whose rows a write error kept off the disk
+
+    def write_failed(self, exc: OSError) -> None:
+        self.status = "interrupted"
+        self.stopped_by = self.stopped_by or f"write error: {exc}"
+        self.lost = len(self.writer.buffer) if self.writer is not None else 0
+        self.writer = None  # its rows could not be written; their runs are missing and run again on resume
+
+    def finish(self, out: Path, scheduler: str | None) -> None:
+        """Write the rows still buffered, then the manifest with the status; a write error in either is
+        reported on stderr and does not replace the exception that ended the sweep."""
+        if self.writer is not None:
+            try:
+                self.writer.flush()
+            except StoreWriteError as exc:
+                print(f"sweep: {out}: the last finished runs could not be written: {exc}", file=sys.stderr)
+                self.write_failed(exc)
+        m = self.manifest
+        now = _now()
+        m["status"] = self.status
+        if self.plan is not None:
+            m["runs"] = self.plan.done - self.lost
+        m["end_time"] = now if self.status == "complete" else None
+        m["sessions"][-1].update(
+            end_time=now,
+            status=self.status,
+            runs=(self.plan.done if self.plan is not None else 0) - self.lost - self.done_before,
+            workers=self.n_slots,
+            scheduler=scheduler or "processes",
+        )
+        if self.stopped_by is not None:
+            m["sessions"][-1]["stopped_by"] = self.stopped_by
+        try:
+            write_json(m, out / "manifest.json")
+        except OSError as exc:
+            print(
+                f"sweep: {out}: could not record the status {self.status!r} in manifest.json ({exc}); it still "
+                "says 'running', which `dipsim report` and the next sweep read as interrupted",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def _keep(
@@ -1013,16 +1049,17 @@ def _keep(
     targets decided again. Returns how many raised."""
     errors = 0
     touched = set()
-    for row in rows:
-        i = index[row["point_id"]]
-        err = row["error"] is not None
-        errors += err
-        plan.record(i, row["replication"], ERROR if err else ESCALATION if row["escalated"] else NO_ESCALATION)
-        row.update(statics[i])
-        touched.add(i)
-    writer.add(rows)
-    for i in sorted(touched):
-        plan.decide(i)
+    with critical():  # recorded as done and buffered together
+        for row in rows:
+            i = index[row["point_id"]]
+            err = row["error"] is not None
+            errors += err
+            plan.record(i, row["replication"], ERROR if err else ESCALATION if row["escalated"] else NO_ESCALATION)
+            row.update(statics[i])
+            touched.add(i)
+        writer.add(rows)
+        for i in sorted(touched):
+            plan.decide(i)
     return errors
 
 

@@ -168,6 +168,11 @@ class LoadedExperiment:
 #: point is validated against the scenario schema before anything runs (milliseconds each), so a design far
 #: larger would check silently for minutes before its first run.
 MAX_POINTS = 10_000
+#: Runs an experiment may plan (points x fixed replications, or x the adaptive maximum) unless the caller raises
+#: the limit (``dipsim sweep --max-runs N``): the runner's plan keeps one byte per possible run (10 MB at the
+#: limit, where 10,000 points x 10^6 replications would need 10 GB), and the report reads every run's row
+#: (about 100 bytes each in memory: 1 GB at the limit).
+MAX_RUNS = 10_000_000
 
 
 def design_size(design: Design) -> int:
@@ -226,10 +231,28 @@ def _design_values(design: Design, seed: int) -> tuple[list[str], list[dict[str,
     return paths, values, [], problem if keep else None, X if keep else None
 
 
-def load_experiment(path: str | Path, max_points: int | None = MAX_POINTS) -> LoadedExperiment:
+def _runs_error(spec: ExperimentSpec, max_runs: int | None) -> tuple[str, str] | None:
+    """(field, problem) when the design's points times the replications (fixed, or the adaptive maximum) is
+    more than ``max_runs`` (None: no limit)."""
+    rep = spec.replications
+    per_point = rep.fixed if rep.fixed is not None else rep.adaptive.max if rep.adaptive is not None else 0
+    points = design_size(spec.design)
+    runs = points * per_point
+    if max_runs is None or runs <= max_runs:
+        return None
+    return "replications", (
+        f"{runs:,} runs ({points:,} point(s) x {per_point:,} replication(s)) exceeds the limit of {max_runs:,}; "
+        f"pass --max-runs {runs} to run it anyway"
+    )
+
+
+def load_experiment(
+    path: str | Path, max_points: int | None = MAX_POINTS, max_runs: int | None = MAX_RUNS
+) -> LoadedExperiment:
     """Read and validate an experiment file and every point it defines; ScenarioError on any problem.
 
-    A design of more than ``max_points`` points (None: no limit) is refused before it is expanded."""
+    A design of more than ``max_points`` points, or of more than ``max_runs`` runs (points x replications),
+    is refused before it is expanded (None: no limit)."""
     path = Path(path)
     raw = read_raw(path)
     file = str(path)
@@ -243,8 +266,8 @@ def load_experiment(path: str | Path, max_points: int | None = MAX_POINTS) -> Lo
         raise ScenarioError(file, errors) from None
     if spec.design.errors():
         raise ScenarioError(file, spec.design.errors())
-    if (too_big := _size_error(spec.design, max_points)) is not None:  # before a single point is expanded
-        raise ScenarioError(file, [too_big])
+    if (too_big := _size_error(spec.design, max_points) or _runs_error(spec, max_runs)) is not None:
+        raise ScenarioError(file, [too_big])  # before a single point is expanded
     scenario_path = (path.parent / spec.scenario).resolve()
     if not scenario_path.exists() and (BUNDLED_CONFIGS / spec.scenario).exists():
         scenario_path = (BUNDLED_CONFIGS / spec.scenario).resolve()

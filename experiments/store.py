@@ -18,6 +18,7 @@ with the reason, and their runs are then missing, so the sweep runs them again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -30,6 +31,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from experiments.folder import OutsideFolder, inside
 
 PART_RE = re.compile(r"^part-(\d+)\.parquet$")
 PARTS = "parts"  # manifest key: {part file name: {"sha256": hex digest, "rows": int}}
@@ -81,12 +84,40 @@ def _entry(data: bytes, rows: int) -> dict[str, Any]:
     return {"sha256": hashlib.sha256(data).hexdigest(), "rows": rows}
 
 
+class StoreWriteError(OSError):
+    """A file of a sweep folder could not be written (a full disk, a folder made read-only). Raised by this
+    module's writers only, so that the sweep stops as interrupted on a write error and on no other OSError."""
+
+
 def _write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` and flush it to disk (a full disk raises OSError here)."""
+    """Write ``data`` to ``path`` and flush it to disk (a full disk raises OSError here). Every file of a sweep
+    folder is written through this function (``write_file``, ``write_part``)."""
     with open(path, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def _wrapped(exc: OSError, path: Path) -> StoreWriteError:
+    return StoreWriteError(exc.errno, exc.strerror or str(exc), str(exc.filename or path))
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` as ``path`` atomically: under a temporary name in the same folder, then renamed into place.
+    StoreWriteError if it cannot be written (the temporary file is removed)."""
+    tmp = path.with_name("." + path.name + ".tmp")
+    try:
+        _write_bytes(tmp, data)
+        tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise _wrapped(exc, path) from exc
+
+
+def write_json(data: dict[str, Any], path: Path) -> None:
+    """``data`` as indented JSON, written atomically by ``write_file`` (StoreWriteError if it cannot be)."""
+    write_file(path, (json.dumps(data, indent=2, default=str) + "\n").encode("utf-8"))
 
 
 def write_part(path: Path, table: pa.Table, manifest: dict[str, Any], save_manifest: Callable[[], None]) -> None:
@@ -103,11 +134,14 @@ def write_part(path: Path, table: pa.Table, manifest: dict[str, Any], save_manif
     try:
         save_manifest()
         _write_bytes(tmp, data)
-    except BaseException:
+        tmp.replace(path)  # if this fails, the part may be listed but absent: its runs count as still to do
+    except BaseException as exc:
         index.pop(path.name, None)
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, StoreWriteError):
+            raise _wrapped(exc, path) from exc
         raise
-    tmp.replace(path)  # if this fails, the part is listed but absent: its runs count as still to do
 
 
 def _kind(typ: pa.DataType) -> str:
@@ -186,13 +220,18 @@ def verified_parts(out: str | Path, manifest: dict[str, Any] | None = None) -> t
     files = part_files(out)
     if manifest is None:
         try:
-            manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            manifest = json.loads(inside(out, "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # OutsideFolder is a ValueError
             manifest = {}
     index = read_index(manifest) if isinstance(manifest, dict) else None
     good: list[Path] = []
     damaged: list[Damage] = []
     for f in files:
+        try:
+            inside(out, f"runs/{f.name}")
+        except OutsideFolder:
+            damaged.append(Damage(f, "a symbolic link or outside the folder: not read"))
+            continue
         reason = check_part(f, index)
         if reason is None:
             good.append(f)

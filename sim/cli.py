@@ -4,7 +4,7 @@
 ``dipsim validate CONFIG [--set PATH=VALUE ...]``
 ``dipsim schema [--experiment] [--out FILE]``
 ``dipsim bench [--repeat N]``
-``dipsim sweep EXPERIMENT [--out DIR] [--workers N] [--scheduler ADDRESS|local] [--max-points N]``
+``dipsim sweep EXPERIMENT [--out DIR] [--workers N] [--scheduler ADDRESS|local] [--max-points N] [--max-runs N]``
 ``dipsim report DIR [--no-plots] [--rows N]``
 ``dipsim viz [CONFIG] [--results DIR] [--host 127.0.0.1] [--port N] [--root DIR ...] [--token TOKEN]``
 
@@ -102,6 +102,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="allow a design of up to N points (default limit: 10,000; every point is checked before any run)",
+    )
+    swp.add_argument(
+        "--max-runs",
+        type=int_in_range(1),
+        default=None,
+        metavar="N",
+        help="allow up to N runs, points x replications (default limit: 10,000,000; the plan keeps a byte per run)",
     )
     swp.set_defaults(func=_cmd_sweep)
 
@@ -222,10 +229,12 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     # lazily: sim never imports experiments at module level
     from experiments.runner import SweepFailed, SweepInterrupted, sweep
-    from experiments.spec import MAX_POINTS, load_experiment
+    from experiments.spec import MAX_POINTS, MAX_RUNS, load_experiment
 
     try:
-        exp = load_experiment(args.experiment, max_points=args.max_points or MAX_POINTS)
+        exp = load_experiment(
+            args.experiment, max_points=args.max_points or MAX_POINTS, max_runs=args.max_runs or MAX_RUNS
+        )
         if (warning := scenario_estimate(exp.scenario, exp.horizon).warning(str(exp.scenario_path))) is not None:
             print(warning, file=sys.stderr, flush=True)
         out = Path(args.out) if args.out else Path("runs") / exp.id

@@ -14,7 +14,10 @@ import errno
 import hashlib
 import json
 import math
+import os
 import shutil
+import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from experiments import store, views
+from experiments import results, store, views
 from experiments.results import DamagedPartsWarning, load_manifest, load_runs, part_files
 from experiments.runner import sweep
 from experiments.spec import load_experiment
@@ -224,6 +227,9 @@ def test_a_full_disk_stops_the_sweep_interrupted_and_the_resume_completes(refere
     real = store._write_bytes
 
     def fill_up(target: Path, data: bytes) -> None:
+        if not target.name.startswith(".part-"):  # only parts fail here; every write fails in the test below
+            real(target, data)
+            return
         if len(written) == 2:  # the third part finds the disk full
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
         written.append(target)
@@ -246,3 +252,175 @@ def test_a_full_disk_stops_the_sweep_interrupted_and_the_resume_completes(refere
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
     pd.testing.assert_frame_equal(rows(out), rows(ref))
     assert load_manifest(out)["status"] == "complete"
+
+
+def test_a_real_full_disk_leaves_running_which_reads_as_interrupted(reference, tmp_path, monkeypatch, capsys):
+    """Every write under the folder fails once the disk is full (parts, manifest, summary alike): the manifest
+    cannot say "interrupted", so it still says "running"; the command says why and how to resume, and with no
+    sweep holding the lock, the report, the page and the resume count the folder as interrupted."""
+    path, ref = reference
+    out = tmp_path / "really_full"
+    real = store._write_bytes
+    parts = []
+
+    def full(target: Path, data: bytes) -> None:
+        if len(parts) == 2:  # after two parts, nothing more fits
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        parts.extend([target] if target.name.startswith(".part-") else [])
+        real(target, data)
+
+    monkeypatch.setattr(store, "_write_bytes", full)
+    monkeypatch.setenv("DIPSIM_SWEEP_FLUSH_SECONDS", "0")
+    code = main(["sweep", str(path), "--out", str(out), "--workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "sweep failed: cannot write to" in err and "No space left on device" in err
+    assert "run the same command again to resume" in err and "Traceback" not in err
+    assert "could not record the status 'interrupted' in manifest.json" in err
+    assert load_manifest(out)["status"] == "running"  # what the disk holds
+    assert len(part_files(out)) == 2 and store.verified_parts(out)[1] == []
+    monkeypatch.setattr(store, "_write_bytes", real)
+
+    code, text = report_text(out, capsys)
+    assert code == 0 and "status: interrupted (manifest.json says running, but no sweep holds" in text
+    result, error = views.load_report(str(out))
+    assert error is None and result is not None and result.sweep.manifest["status"] == "interrupted"
+
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
+    assert "counted as interrupted" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(rows(out), rows(ref))
+    manifest = load_manifest(out)
+    assert manifest["status"] == "complete"
+    assert [s.get("status") for s in manifest["sessions"]] == ["interrupted", "complete"]
+
+
+def test_a_running_folder_whose_lock_is_held_still_reads_as_running(reference, tmp_path):
+    """The other side of the check above: while a sweep holds the lock, "running" is believed."""
+    import fcntl
+
+    _, ref = reference
+    out = tmp_path / "busy"
+    shutil.copytree(ref, out)
+    manifest = load_manifest(out)
+    (out / "manifest.json").write_text(json.dumps({**manifest, "status": "running"}), encoding="utf-8")
+    with open(out / ".lock", "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result, error = views.load_report(str(out))
+        assert error is None and result is not None and result.sweep.manifest["status"] == "running"
+        assert not any("interrupted" in note for note in result.notes)
+    result, error = views.load_report(str(out))
+    assert error is None and result.sweep.manifest["status"] == "interrupted"
+
+
+def raw_keys(out: Path) -> pd.DataFrame:
+    """The (point_id, replication) of every row of every part as written, duplicates included."""
+    tables = [pq.read_table(f, columns=["point_id", "replication"]).to_pandas() for f in part_files(out)]
+    return pd.concat(tables, ignore_index=True)
+
+
+def test_sigterm_between_writing_a_part_and_dropping_its_rows_writes_them_once(reference, tmp_path, monkeypatch):
+    """SIGTERM arriving just after the writer wrote a part, before it dropped those rows from its buffer (sent
+    from the writer's own ``len`` call there): it is held until the bookkeeping is done, so the final flush
+    does not write the same rows again as the next part."""
+    from experiments import runner
+    from experiments.runner import SweepInterrupted
+
+    path, ref = reference
+    out = tmp_path / "terminated"
+    sent = []
+
+    def len_then_sigterm(obj):
+        if not sent and sys._getframe(1).f_code.co_name == "_write":
+            sent.append(True)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return len(obj)
+
+    monkeypatch.setattr(runner, "len", len_then_sigterm, raising=False)
+    with pytest.raises(SweepInterrupted):
+        sweep(load_experiment(path), out, workers=1, progress=False, part_rows=PART_ROWS, flush_seconds=math.inf)
+    assert sent
+    keys = raw_keys(out)
+    assert len(keys) > 0 and not keys.duplicated().any()
+    manifest = load_manifest(out)
+    assert manifest["status"] == "interrupted" and manifest["sessions"][-1]["stopped_by"] == "SIGTERM"
+    assert manifest["runs"] == len(keys)
+    monkeypatch.undo()
+    sweep(load_experiment(path), out, workers=1, progress=False, part_rows=PART_ROWS, flush_seconds=math.inf)
+    pd.testing.assert_frame_equal(rows(out), rows(ref))
+    assert not raw_keys(out).duplicated().any()
+
+
+def test_a_part_written_twice_is_counted_once(reference, tmp_path, capsys):
+    """A copy of a part under the next part name, listed in the manifest (what a part written twice looks
+    like): the readers, the report and the resume count each key once and say so."""
+    path, ref = reference
+    out = tmp_path / "twice"
+    shutil.copytree(ref, out)
+    first, last = part_files(out)[0], part_files(out)[-1]
+    copy = out / "runs" / f"part-{int(last.name[5:11]) + 1:06d}.parquet"
+    shutil.copyfile(first, copy)
+    manifest = load_manifest(out)
+    manifest[store.PARTS][copy.name] = manifest[store.PARTS][first.name]
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert store.verified_parts(out)[1] == []  # a sound part: only its keys are repeated
+    copied = manifest[store.PARTS][first.name]["rows"]
+    assert len(raw_keys(out)) == RUNS + copied
+
+    with pytest.warns(results.DuplicateRowsWarning, match=f"{copied} run row"):
+        pd.testing.assert_frame_equal(rows(out), rows(ref))
+    with pytest.warns(results.DuplicateRowsWarning):
+        assert int(results.summarise(out)["runs"].sum()) == RUNS
+    code, text = report_text(out, capsys)
+    assert code == 0 and f"{RUNS} run(s)" in text and f"{copied} run row(s) repeat" in text
+    result, error = views.load_report(str(out))
+    assert error is None and int(result.summary["runs"].sum()) == RUNS
+
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
+    assert (
+        f"{copied} row(s) repeat the key of an earlier row (runs/{copy.name}): counted once" in capsys.readouterr().err
+    )
+    assert load_manifest(out)["runs"] == RUNS
+    assert int(pd.read_csv(out / "summary.csv")["runs"].sum()) == RUNS
+
+
+SECRET = "top-secret-value-0451"
+
+
+def test_links_out_of_a_sweep_folder_are_not_followed(reference, tmp_path, capsys):
+    """A manifest, points file or runs folder that is a symbolic link (or leads out of the folder) is refused
+    with a plain message and nothing of its target is shown; a part that is a link is left out as damaged."""
+    _, ref = reference
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    secret = elsewhere / "secret.json"
+    secret.write_text(json.dumps({"status": SECRET, "paths": [SECRET]}), encoding="utf-8")
+
+    def linked(name: str, target: Path | None) -> Path:
+        """A copy of the reference sweep whose ``name`` is a link to ``target``, or (None) to itself moved out."""
+        out = tmp_path / f"linked_{name.replace('/', '_')}"
+        shutil.copytree(ref, out)
+        victim = out / name
+        if target is None:
+            target = elsewhere / f"{out.name}_{victim.name}"
+            shutil.move(victim, target)
+        else:
+            victim.unlink()
+        victim.symlink_to(target)
+        return out
+
+    for name, target in (("manifest.json", secret), ("points.parquet", None), ("runs", None)):
+        out = linked(name, target)
+        code, text = report_text(out, capsys)
+        assert code == 2 and f"{name}: a symbolic link; only the folder's own files are read" in text, text
+        assert SECRET not in text
+        result, error = views.load_report(str(out))
+        assert result is None and "a symbolic link" in error and SECRET not in error
+    with pytest.raises(ValueError, match="manifest.json: a symbolic link"):
+        load_manifest(tmp_path / "linked_manifest.json")
+
+    out = linked(f"runs/{VICTIM}", None)
+    victim_rows = load_manifest(ref)[store.PARTS][VICTIM]["rows"]
+    good, damaged = store.verified_parts(out)
+    assert [(d.path.name, d.reason) for d in damaged] == [(VICTIM, "a symbolic link or outside the folder: not read")]
+    code, text = report_text(out, capsys)
+    assert code == 0 and f"runs/{VICTIM}: a symbolic link" in text and f"{RUNS - victim_rows} run(s)" in text

@@ -14,7 +14,7 @@ import pytest
 from experiments import spec
 from experiments.estimate import Timing, duration
 from experiments.runner import _Plan
-from experiments.spec import MAX_POINTS, ExperimentSpec, _design_values, design_size, load_experiment
+from experiments.spec import MAX_POINTS, MAX_RUNS, ExperimentSpec, _design_values, design_size, load_experiment
 from sim.cli import _parser, main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -130,7 +130,9 @@ def test_the_default_limit_is_the_one_the_help_states():
     sweep_parser = _parser()._subparsers._group_actions[0].choices["sweep"]
     flag = next(a for a in sweep_parser._actions if a.dest == "max_points")
     assert f"default limit: {MAX_POINTS:,};" in flag.help
-    assert load_experiment.__defaults__ == (MAX_POINTS,)
+    assert load_experiment.__defaults__ == (MAX_POINTS, MAX_RUNS)
+    runs_flag = next(a for a in sweep_parser._actions if a.dest == "max_runs")
+    assert f"default limit: {MAX_RUNS:,};" in runs_flag.help
 
 
 # --------------------------------------------------------------------------- the estimate
@@ -191,3 +193,33 @@ def test_a_sweep_warns_about_a_scenario_above_the_size_limits(tmp_path, monkeypa
     assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "1"]) == 0
     err = capsys.readouterr().err
     assert err.startswith(f"warning: {FEARON}: 2 actors × ") and "will run" in err
+
+
+def test_points_times_replications_above_the_run_limit_is_refused_before_the_plan(tmp_path, monkeypatch, capsys):
+    """10,000 points x 10^6 fixed replications would make the plan allocate 10 GB (a byte per run): refused
+    before a point is expanded, with the count and the flag; the flag lets a design above the limit through."""
+    from experiments import runner
+
+    def no_plan(*args, **kwargs):
+        raise AssertionError("the plan was allocated")
+
+    monkeypatch.setattr(runner, "_Plan", no_plan)
+    monkeypatch.setattr(spec, "_design_values", no_plan)
+    path = write(tmp_path, experiment(grid_of(100, 100), "{fixed: 1000000}"))
+    t0 = time.perf_counter()
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert time.perf_counter() - t0 < 5
+    err = capsys.readouterr().err
+    assert (
+        "replications: 10,000,000,000 runs (10,000 point(s) x 1,000,000 replication(s)) exceeds the limit of "
+        "10,000,000; pass --max-runs 10000000000 to run it anyway"
+    ) in err
+    assert not (tmp_path / "out").exists()
+    adaptive = write(tmp_path, experiment(grid_of(2, 2), "{adaptive: {half_width: 0.1, max: 1000}}"), "a.yaml")
+    with pytest.raises(spec.ScenarioError, match="4,000 runs .* exceeds the limit of 3,999"):
+        load_experiment(adaptive, max_runs=3999)  # adaptive: counted at its maximum
+    monkeypatch.undo()
+    small = write(tmp_path, experiment(grid_of(2, 2), "{fixed: 3}"), "small.yaml")
+    assert main(["sweep", str(small), "--out", str(tmp_path / "small"), "--workers", "1", "--max-runs", "11"]) == 2
+    assert "pass --max-runs 12" in capsys.readouterr().err
+    assert main(["sweep", str(small), "--out", str(tmp_path / "small"), "--workers", "1", "--max-runs", "12"]) == 0
