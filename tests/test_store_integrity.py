@@ -424,3 +424,26 @@ def test_links_out_of_a_sweep_folder_are_not_followed(reference, tmp_path, capsy
     assert [(d.path.name, d.reason) for d in damaged] == [(VICTIM, "a symbolic link or outside the folder: not read")]
     code, text = report_text(out, capsys)
     assert code == 0 and f"runs/{VICTIM}: a symbolic link" in text and f"{RUNS - victim_rows} run(s)" in text
+
+
+@pytest.mark.parametrize(
+    ("where", "error"),
+    [("_Plan", MemoryError()), ("_read_done", OSError(errno.EMFILE, "Too many open files"))],
+)
+def test_an_error_that_is_not_a_write_error_records_failed(reference, tmp_path, monkeypatch, where, error):
+    """An exception between "running" and the runs (the plan, reading the runs done) records "failed"; an
+    OSError that is not the store's own write error is not labelled one, and is raised as it is."""
+    from experiments import runner
+
+    path, _ = reference
+    out = tmp_path / "failed"
+
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(runner, where, broken)
+    with pytest.raises(type(error)):
+        sweep(load_experiment(path), out, workers=1, progress=False, part_rows=PART_ROWS)
+    manifest = load_manifest(out)
+    assert manifest["status"] == "failed"
+    assert "stopped_by" not in manifest["sessions"][-1]
