@@ -36,6 +36,7 @@ CHROMIUM_ARGS = [
 SERVER_START_TIMEOUT = 60.0  # seconds until the server answers HTTP 200
 RENDER_TIMEOUT_MS = 60_000  # first render of the page (~1 s here; generous for a loaded 2-core CI box)
 STEP_TIMEOUT_MS = 30_000  # one Step, click to banner change
+PLAY_TIMEOUT_MS = 120_000  # Play and Pause: the play loop's thread competes with the page's redraws
 
 DAY_RE = re.compile(r"day (\d+) of (\d+)")
 
@@ -200,3 +201,41 @@ def step_until(pg: Any, date_text: str, max_steps: int = 57) -> list[float]:
 
 def reset(pg: Any) -> None:
     pg.get_by_role("button", name="Reset", exact=True).click()
+
+
+def play_intervals(pg: Any, days: int) -> list[float]:
+    """While Play runs: wait for each of the next ``days`` days; the seconds between successive day changes
+    (the first from the call)."""
+    times, start = [], day(pg)
+    t0 = time.perf_counter()
+    for d in range(start + 1, start + days + 1):
+        wait_day(pg, f"d >= {d}", timeout=PLAY_TIMEOUT_MS)
+        times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+    return times
+
+
+def quiet_day(pg: Any, seconds: float) -> int:
+    """Wait until the banner has not changed for ``seconds``; then its day. Fails, saying so, when the banner
+    never stays unchanged that long (the model keeps stepping)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        pg.wait_for_function(
+            """(quietMs) => {
+                const text = document.querySelector('.dipsim-outcome')?.innerText;
+                const seen = window.__dipsimQuiet;
+                if (!seen || text !== seen.text) {
+                    window.__dipsimQuiet = {text, since: performance.now()};
+                    return false;
+                }
+                return performance.now() - seen.since >= quietMs;
+            }""",
+            arg=seconds * 1000,
+            polling=100,
+            timeout=seconds * 1000 + PLAY_TIMEOUT_MS,
+        )
+    except PlaywrightTimeout:
+        pytest.fail(f"the banner never stayed unchanged for {seconds:.1f} s: still stepping (day {day(pg)})")
+    pg.evaluate("() => { delete window.__dipsimQuiet; }")
+    return day(pg)
