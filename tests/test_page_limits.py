@@ -157,7 +157,8 @@ def test_a_session_keeps_at_most_its_chosen_upload_and_its_models(
     button(rc, "Stop using the upload").click()
     assert stored(uploads) == ["b.yaml"]
     button(rc, "Reset").click()  # the bundled scenario again: b.yaml is needed no more
-    assert stored(uploads) == [] and "day 0 of 57" in texts(box), [t for t in texts(box).splitlines() if "day" in t]
+    # Waited for, not read at once: the upload's thread may still be redrawing its field when Reset is clicked.
+    wait_for(lambda: stored(uploads) == [] and "day 0 of 57" in texts(box), "the bundled model, no upload kept")
     send_file(rc, monkeypatch, "d.yaml", data)
     wait_for(lambda: chosen(box, "d.yaml") and stored(uploads) == ["d.yaml"], "d.yaml chosen, alone kept")
     rc.close()  # the session ends: its uploads go
