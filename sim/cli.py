@@ -227,16 +227,16 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    # lazily: sim never imports experiments at module level
-    from experiments.runner import SweepFailed, SweepInterrupted, sweep
+    # lazily: sim never imports experiments at module level. The file is checked before the runner (pandas,
+    # pyarrow, Dask) is imported, so that a bad experiment is refused at once.
     from experiments.spec import MAX_POINTS, MAX_RUNS, load_experiment
 
+    exp = load_experiment(args.experiment, max_points=args.max_points or MAX_POINTS, max_runs=args.max_runs or MAX_RUNS)
+    if (warning := scenario_estimate(exp.scenario, exp.horizon).warning(str(exp.scenario_path))) is not None:
+        print(warning, file=sys.stderr, flush=True)
+    from experiments.runner import SweepFailed, SweepInterrupted, sweep
+
     try:
-        exp = load_experiment(
-            args.experiment, max_points=args.max_points or MAX_POINTS, max_runs=args.max_runs or MAX_RUNS
-        )
-        if (warning := scenario_estimate(exp.scenario, exp.horizon).warning(str(exp.scenario_path))) is not None:
-            print(warning, file=sys.stderr, flush=True)
         out = Path(args.out) if args.out else Path("runs") / exp.id
         stats = sweep(exp, out, workers=args.workers, scheduler=args.scheduler, progress=None)
     except SweepInterrupted:
@@ -435,6 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # e.g. `schema --out` into a folder that does not exist
         where = getattr(args, "out", None) or getattr(args, "config", None) or getattr(args, "dir", None) or "dipsim"
         print(f"{where}: {exc.strerror or exc}", file=sys.stderr)
+    except KeyboardInterrupt:  # Ctrl-C while a file is still being read or checked: nothing was written yet
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_BAD_INPUT
 
 
