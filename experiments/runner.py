@@ -777,7 +777,7 @@ def _open_folder(exp: LoadedExperiment, out: Path) -> tuple[dict[str, Any], Call
             "runs": 0,
             "sessions": [],
         }
-        if manifest["status"] == "running":  # we hold the lock: the sweep that wrote this is gone
+        if old is not None and old["status"] == "running":  # we hold the lock: the sweep that wrote it is gone
             print(f"sweep: {out}: {UNRECORDED}", file=sys.stderr, flush=True)
             last = manifest.get("sessions", [{}])[-1] if manifest.get("sessions") else {}
             if isinstance(last, dict) and last.get("status") is None:

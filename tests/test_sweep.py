@@ -229,6 +229,10 @@ def test_sweep_killed_with_sigkill_resumes_to_exactly_the_expected_runs(tmp_path
     pd.testing.assert_frame_equal(rows(out), resumed)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_slow_sweep(tmp_path: Path, out: Path, stderr: int) -> subprocess.Popen[str]:
     """``dipsim sweep`` of the slow 2022 experiment on 2 workers, in a session of its own, flushing parts often."""
     path = write(tmp_path, "slow.yaml", SLOW_2022)
@@ -236,6 +240,9 @@ def _start_slow_sweep(tmp_path: Path, out: Path, stderr: int) -> subprocess.Pope
     return subprocess.Popen(
         cmd,
         start_new_session=True,
+        # As a job in the foreground of a terminal: SIGINT handled, even when this test run was started in the
+        # background of a script (which starts it, and so every child, with SIGINT ignored).
+        preexec_fn=_default_sigint,
         env={**os.environ, "DIPSIM_SWEEP_FLUSH_SECONDS": "0.2"},
         stdout=subprocess.DEVNULL,
         stderr=stderr,
