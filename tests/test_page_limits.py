@@ -151,11 +151,12 @@ def test_a_session_keeps_at_most_its_chosen_upload_and_its_models(
         send_file(rc, monkeypatch, name, data)
         wait_for(lambda name=name: chosen(box, name) and stored(uploads) == [name], f"{name} chosen, alone kept")
     button(rc, "Reset").click()
-    assert "fearon" in texts(box).lower() and not errors(box)
+    # Waited for, as below: the upload's thread may still be redrawing the page when Reset is clicked.
+    wait_for(lambda: "fearon" in texts(box).lower() and not errors(box), "the uploaded model shown, no error")
     send_file(rc, monkeypatch, "c.yaml", data)  # b.yaml stays: the model shown came from it (its download)
     wait_for(lambda: chosen(box, "c.yaml") and stored(uploads) == ["b.yaml", "c.yaml"], "c.yaml chosen, b.yaml kept")
     button(rc, "Stop using the upload").click()
-    assert stored(uploads) == ["b.yaml"]
+    wait_for(lambda: stored(uploads) == ["b.yaml"], "c.yaml dropped, b.yaml kept")
     button(rc, "Reset").click()  # the bundled scenario again: b.yaml is needed no more
     # Waited for, not read at once: the upload's thread may still be redrawing its field when Reset is clicked.
     wait_for(lambda: stored(uploads) == [] and "day 0 of 57" in texts(box), "the bundled model, no upload kept")
