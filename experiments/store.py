@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.folder import OutsideFolder, inside
+from sim.messages import cut
 
 PART_RE = re.compile(r"^part-(\d+)\.parquet$")
 PARTS = "parts"  # manifest key: {part file name: {"sha256": hex digest, "rows": int}}
@@ -185,8 +186,8 @@ def _diagnose(data: bytes, listed: dict[str, Any] | None) -> str | None:
 
 
 def _short(exc: Exception, limit: int = 200) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """The exception's text on one line, cut (an Arrow error can span many lines)."""
+    return cut(" ".join(str(exc).split()), limit)
 
 
 def check_part(path: Path, index: dict[str, Any] | None) -> str | None:

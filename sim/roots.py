@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.messages import cut
 from sim.scenario import BUNDLED_CONFIGS
 
 ROOTS_ENV = "DIPSIM_VIZ_ROOTS"  # os.pathsep-separated folders, set by `dipsim viz --root DIR ...`
@@ -33,10 +34,6 @@ def _resolved(path: str | Path) -> Path | None:
         return Path(path).expanduser().resolve()
     except (OSError, RuntimeError, ValueError):  # RuntimeError: a symlink loop on Python 3.12
         return None
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= MAX_SHOWN else f"{text[: MAX_SHOWN - 1]}…"
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,7 @@ class Roots:
         if resolved is None or not self.allows(resolved):
             where = ", ".join(str(f) for f in self.folders)
             raise OutsideRoots(
-                f"{_short(str(path))} is outside the folders this page may open: {where}; "
+                f"{cut(str(path), MAX_SHOWN)} is outside the folders this page may open: {where}; "
                 f"start dipsim viz with --root DIR to allow it{hint}"
             )
         return resolved
