@@ -25,8 +25,8 @@ import tracemalloc
 from collections.abc import Sequence
 
 from experiments.generate import random_scenario
-from sim.cli import int_in_range
 from sim.model import DiplomacyModel
+from sim.options import int_in_range
 from sim.scenario import Scenario, load_scenario
 
 AIM_RUN_MS = 10.0

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.cli import int_in_range
+from sim.options import int_in_range
 from sim.scenario import DEFAULT_SCENARIO
 
 

@@ -40,7 +40,7 @@ from experiments.report import (
     varied_paths,
 )
 from experiments.results import load_runs
-from sim.cli import VIZ_RESULTS_ENV as RESULTS_ENV
+from sim.options import VIZ_RESULTS_ENV as RESULTS_ENV
 from sim.roots import OutsideRoots, Roots, server_roots
 from sim.scenario import ScenarioError
 from sim.ui import BOX, WRAP, FigureImage, heading, html_table, run_command

@@ -25,8 +25,8 @@ from typing import Any, ClassVar
 import solara
 from mesa.visualization import Slider, SolaraViz
 
-from sim.cli import VIZ_CONFIG_ENV as CONFIG_ENV
 from sim.model import DiplomacyModel
+from sim.options import VIZ_CONFIG_ENV as CONFIG_ENV
 from sim.page_size import check_size
 from sim.params import Parameters
 from sim.roots import Roots, server_roots

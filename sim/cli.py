@@ -21,11 +21,10 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.roots import ROOTS_ENV
+from sim.options import ROOTS_ENV, TOKEN_ENV, VIZ_CONFIG_ENV, VIZ_RESULTS_ENV, int_in_range
 from sim.scenario import (
     DEFAULT_SCENARIO,
     Scenario,
@@ -35,7 +34,7 @@ from sim.scenario import (
     parse_set,
 )
 from sim.size import scenario_estimate
-from sim.token_guard import TOKEN_ENV, is_loopback
+from sim.token_guard import is_loopback
 
 if TYPE_CHECKING:  # the model (Mesa, pandas) is imported only by the commands that run one
     from sim.model import DiplomacyModel
@@ -151,23 +150,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def int_in_range(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An argparse type: an integer ``low <= n`` (and ``n < high`` if given)."""
-
-    def parse(text: str) -> int:
-        try:
-            n = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if n < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}: {n}")
-        if high is not None and n >= high:
-            raise argparse.ArgumentTypeError(f"must be < {high}: {n}")
-        return n
-
-    return parse
-
-
 def _load(config: str | None, sets: list[str], max_steps: int | None = None) -> Scenario:
     """Read, override and validate a scenario, as ``load_scenario`` does (the file is the user's own:
     short values appear in messages). Warn on stderr when a run of at most ``max_steps`` steps would
@@ -266,10 +248,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
     result = report(Path(args.dir), plots=not args.no_plots, max_rows=args.rows or None)
     print(result.text)
     return EXIT_OK
-
-
-VIZ_CONFIG_ENV = "DIPSIM_VIZ_CONFIG"  # read by sim.app for the page's default scenario
-VIZ_RESULTS_ENV = "DIPSIM_VIZ_RESULTS"  # read by experiments.views for the sweep page's first folder
 
 
 def viz_command(

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.messages import cut
+from sim.options import ROOTS_ENV
 from sim.scenario import BUNDLED_CONFIGS
 
-ROOTS_ENV = "DIPSIM_VIZ_ROOTS"  # os.pathsep-separated folders, set by `dipsim viz --root DIR ...`
 MAX_SHOWN = 120  # characters of a refused path repeated in the message (a typed path can be any length)
 
 

@@ -17,7 +17,8 @@ import os
 import socket
 import sys
 
-from sim.token_guard import TOKEN_ENV, TokenGuard
+from sim.options import TOKEN_ENV
+from sim.token_guard import TokenGuard
 
 APP_MODULE = "sim.app"
 

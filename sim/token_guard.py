@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
-TOKEN_ENV = "DIPSIM_VIZ_TOKEN"  # the token of a guarded server: given by the user, or made by dipsim viz
 WS_POLICY_VIOLATION = 1008
 
 Scope = MutableMapping[str, Any]

@@ -25,7 +25,7 @@ import sim.upload
 from experiments.generate import random_scenario_dict
 from sim.app import CONFIG_ENV
 from sim.model import DiplomacyModel
-from sim.roots import ROOTS_ENV
+from sim.options import ROOTS_ENV
 from sim.scenario import DEFAULT_SCENARIO, ScenarioError
 from sim.upload import UploadPanel, accept_upload
 from tests.widgets import button, errors, field, texts, type_text

@@ -15,7 +15,8 @@ import solara
 
 from experiments import views as sweep_views
 from sim.app import CONFIG_ENV, VizModel, _Session, page_roots, session_model_class
-from sim.roots import ROOTS_ENV, OutsideRoots
+from sim.options import ROOTS_ENV
+from sim.roots import OutsideRoots
 from sim.scenario import DEFAULT_SCENARIO, ScenarioError
 from sim.upload import MAX_UPLOAD_BYTES, accept_upload, safe_name, upload_dir
 from tests.widgets import button, errors, field, texts, type_text

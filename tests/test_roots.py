@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.roots import MAX_SHOWN, ROOTS_ENV, OutsideRoots, Roots, server_roots
+from sim.options import ROOTS_ENV
+from sim.roots import MAX_SHOWN, OutsideRoots, Roots, server_roots
 from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO
 
 

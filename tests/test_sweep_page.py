@@ -20,7 +20,7 @@ from experiments import views
 from experiments.report import heatmap_figure, probability_figure, report, survival_figure
 from sim.app import Layout, routes
 from sim.cli import main
-from sim.roots import ROOTS_ENV
+from sim.options import ROOTS_ENV
 from sim.ui import png_bytes
 from tests.synthetic_sweeps import RESOLVE, SCENARIO_2022, TRUST, grid_experiment, grid_p, grid_values, write_sweep
 from tests.widgets import all_widgets, button, errors, field, texts, type_text

@@ -25,8 +25,8 @@ from sim import views
 from sim.app import COMPONENTS, CONFIG_ENV, VizModel, default_controls, model_params
 from sim.cli import main, viz_command
 from sim.messages import MAX_VALUE_CHARS
+from sim.options import ROOTS_ENV
 from sim.params import Parameters
-from sim.roots import ROOTS_ENV
 from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO, load_scenario
 from sim.ui import png_bytes
 from tests.widgets import all_widgets, button, errors, field, texts, type_text

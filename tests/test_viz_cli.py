@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main, viz_command, viz_token
-from sim.roots import ROOTS_ENV
+from sim.options import ROOTS_ENV, TOKEN_ENV
 from sim.serve import main as serve_main
-from sim.token_guard import TOKEN_ENV
 
 GOOD_TOKEN = "a-token-of-20-chars_"
 

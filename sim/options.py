@@ -1,0 +1,34 @@
+"""What the command line, the browser page and the benchmarks share: environment variable names and
+argument types.
+
+The command line is a leaf that nothing imports (docs/architecture.md); whatever another room needs
+from it lives here. This module imports only the standard library, so ``dipsim --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+# Set by `dipsim viz` for the server it starts; read by the page (sim.viz).
+VIZ_CONFIG_ENV = "DIPSIM_VIZ_CONFIG"  # the simulation page's default scenario
+VIZ_RESULTS_ENV = "DIPSIM_VIZ_RESULTS"  # the sweep page's first folder
+ROOTS_ENV = "DIPSIM_VIZ_ROOTS"  # os.pathsep-separated folders, from `dipsim viz --root DIR ...`
+TOKEN_ENV = "DIPSIM_VIZ_TOKEN"  # the token of a guarded server: given by the user, or made by dipsim viz
+
+
+def int_in_range(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer ``low <= n`` (and ``n < high`` if given)."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if n < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}: {n}")
+        if high is not None and n >= high:
+            raise argparse.ArgumentTypeError(f"must be < {high}: {n}")
+        return n
+
+    return parse
