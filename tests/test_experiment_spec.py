@@ -123,7 +123,7 @@ def test_bad_experiment_file(
 
 
 def test_experiment_schema_file_is_up_to_date() -> None:
-    from sim.cli import schema_text
+    from sim.cli.commands import schema_text
 
     path = Path(__file__).resolve().parent.parent / "configs" / "experiments" / "experiment.schema.json"
     assert path.read_text(encoding="utf-8") == schema_text(experiment=True), (

@@ -15,7 +15,8 @@ from experiments import spec
 from experiments.estimate import Timing, duration
 from experiments.runner import _Plan
 from experiments.spec import MAX_POINTS, MAX_RUNS, ExperimentSpec, _design_values, design_size, load_experiment
-from sim.cli import _parser, main
+from sim.cli import main
+from sim.cli.main import build_parser
 
 REPO = Path(__file__).resolve().parent.parent
 FEARON = REPO / "configs" / "validation" / "fearon_p060.yaml"
@@ -127,7 +128,7 @@ def test_max_points_raises_the_limit(tmp_path, capsys):
 
 
 def test_the_default_limit_is_the_one_the_help_states():
-    sweep_parser = _parser()._subparsers._group_actions[0].choices["sweep"]
+    sweep_parser = build_parser()._subparsers._group_actions[0].choices["sweep"]
     flag = next(a for a in sweep_parser._actions if a.dest == "max_points")
     assert f"default limit: {MAX_POINTS:,};" in flag.help
     assert load_experiment.__defaults__ == (MAX_POINTS, MAX_RUNS)

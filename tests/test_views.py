@@ -23,7 +23,8 @@ from matplotlib.figure import Figure
 
 from sim import views
 from sim.app import COMPONENTS, CONFIG_ENV, VizModel, default_controls, model_params
-from sim.cli import main, viz_command
+from sim.cli import main
+from sim.cli.viz import viz_command
 from sim.messages import MAX_VALUE_CHARS
 from sim.options import ROOTS_ENV
 from sim.params import Parameters

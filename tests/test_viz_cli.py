@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main, viz_command, viz_token
+from sim.cli import main
+from sim.cli.viz import viz_command, viz_token
 from sim.options import ROOTS_ENV, TOKEN_ENV
 from sim.serve import main as serve_main
 
