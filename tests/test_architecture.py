@@ -1,0 +1,148 @@
+"""The rooms and their arrows (issue 9; docs/architecture.md).
+
+The contracts live in pyproject.toml ([tool.importlinter]) and are checked by import-linter here, so a wrong
+import fails the test suite. Each contract is also shown to fail: a copy of the source tree is given one
+deliberate wrong import and import-linter must name the broken contract. Cycles between any two modules are
+listed from grimp's import graph (import-linter's own graph library) with networkx.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import grimp
+import networkx as nx
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGES = ("sim", "agents", "experiments")
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+CONFIG = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]
+CONTRACTS = {c["id"]: c for c in CONFIG["contracts"]}
+ROOMS_OUTSIDE_ENGINE = ("sim.cli", "sim.viz")
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """import-linter on the packages under ``root`` (first on the path, so a copy is analysed, not the install)."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", str(root / "pyproject.toml")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def module_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Every simple cycle of direct imports between modules of the graph's packages."""
+    g = nx.DiGraph()
+    for module in graph.modules:
+        if module.split(".")[0] in PACKAGES:
+            g.add_edges_from(
+                (module, imported)
+                for imported in graph.find_modules_directly_imported_by(module)
+                if imported.split(".")[0] in PACKAGES
+            )
+    return [sorted(c) for c in nx.simple_cycles(g)]
+
+
+def test_every_contract_is_kept():
+    proc = lint_imports(REPO)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"Contracts: {len(CONTRACTS)} kept, 0 broken." in proc.stdout
+
+
+def test_the_engine_contract_lists_every_engine_module():
+    """The engine contract names its modules one by one; a new module of sim/ outside the page and the
+    command line must be added to it, or it would escape the contract."""
+    graph = grimp.build_graph("sim", cache_dir=None)
+    listed = set(CONTRACTS["engine"]["source_modules"])
+    engine = {
+        m
+        for m in graph.modules
+        if m != "sim" and not any(m == room or m.startswith(room + ".") for room in ROOMS_OUTSIDE_ENGINE)
+    }
+    uncovered = {m for m in engine if not any(m == s or m.startswith(s + ".") for s in listed)}
+    assert not uncovered, f"add to the engine contract in pyproject.toml: {sorted(uncovered)}"
+    assert listed <= engine, f"not engine modules: {sorted(listed - engine)}"
+
+
+def test_no_import_cycle_between_modules():
+    graph = grimp.build_graph(*PACKAGES, cache_dir=None)
+    assert module_cycles(graph) == []
+
+
+def test_a_cycle_is_found_when_one_is_added():
+    graph = grimp.build_graph(*PACKAGES, cache_dir=None)
+    graph.add_import(importer="sim.rules.utility", imported="sim.rules.war")  # war imports utility
+    assert ["sim.rules.utility", "sim.rules.war"] in module_cycles(graph)
+
+
+# One deliberate wrong import per contract: (file, the line appended, the contracts it must break).
+WRONG_IMPORTS = [
+    ("sim/model.py", "import sim.cli.main", {"engine", "cli-leaf"}),
+    ("sim/scenario.py", "import experiments.spec", {"engine"}),
+    ("sim/rules/war.py", "import mesa", {"rules"}),
+    ("sim/rules/utility.py", "import sim.model", {"rules"}),
+    ("agents/actors.py", "import sim.model", {"agents"}),
+    ("sim/scenario.py", "import agents.actors", {"agents-interface"}),
+    ("experiments/report.py", "import sim.viz.ui", {"batch"}),
+    ("sim/viz/app.py", "import experiments.sweep", {"page"}),
+    ("sim/messages.py", "import sim.scenario", {"acyclic"}),
+]
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the packages and pyproject.toml, restored by each test that edits it."""
+    root = tmp_path_factory.mktemp("tree")
+    for package in PACKAGES:
+        shutil.copytree(REPO / package, root / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", root)
+    return root
+
+
+@pytest.mark.parametrize(("path", "line", "broken"), WRONG_IMPORTS, ids=[w[0] + ": " + w[1] for w in WRONG_IMPORTS])
+def test_a_wrong_import_breaks_its_contract(tree: Path, path: str, line: str, broken: set[str]):
+    target = tree / path
+    original = target.read_text()
+    target.write_text(original + f"\n{line}  # deliberately wrong\n")
+    try:
+        proc = lint_imports(tree)
+    finally:
+        target.write_text(original)
+    out = proc.stdout
+    assert proc.returncode == 1, out + proc.stderr
+    for cid in broken:
+        assert f"{CONTRACTS[cid]['name']} BROKEN" in " ".join(out.split()), out
+    kept = set(CONTRACTS) - broken
+    assert f"Contracts: {len(kept)} kept, {len(broken)} broken." in out, out
+
+
+def _imported_after(code: str) -> list[str]:
+    """The top-level packages of interest that a fresh interpreter has imported after running ``code``."""
+    heavy = {"dask", "matplotlib", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "solara", "yaml"}
+    loaded = "{m.split('.')[0] for m in sys.modules}"
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted({loaded} & {heavy!r})))"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_help_imports_only_the_standard_library():
+    """`dipsim --help` builds the parser of every subcommand without importing what they need to run."""
+    assert _imported_after("from sim.cli.main import build_parser\nbuild_parser().format_help()") == []
+
+
+def test_validate_imports_neither_the_model_nor_the_batch_runner():
+    scenario = REPO / "configs" / "european_security_2022.yaml"
+    code = f"from sim.cli import main\nassert main(['validate', {str(scenario)!r}]) == 0"
+    assert _imported_after(code) == ["pydantic", "yaml"]
