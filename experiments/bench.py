@@ -12,7 +12,9 @@
 * the peak traced memory (tracemalloc) of one 2022 run.
 
 The aims are a 2022 run in at most 10 ms and a 200-actor step in at most 20 ms. These are figures
-to read, not tests: nothing here fails when an aim is missed.
+to read, not tests: nothing here fails when an aim is missed. ``--sweep`` (sweep throughput and memory),
+``--threads`` (a 200-actor step in two workers, BLAS threads pinned and not) and ``--startup`` (whole
+``dipsim`` processes) run the other benchmarks instead: ``experiments/bench_<name>.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Sequence
+from importlib import import_module
 
 from experiments.generate import random_scenario
 from sim.model import DiplomacyModel
@@ -97,15 +100,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--actors", type=int_in_range(1), default=200, help="actors of the synthetic scenario (default 200)")
     p.add_argument("--issues", type=int_in_range(1), default=20, help="issues of the synthetic scenario (default 20)")
     p.add_argument("--sweep", action="store_true", help="sweep throughput and memory instead (experiments.bench_sweep)")
+    p.add_argument(
+        "--threads",
+        action="store_true",
+        help="a 200-actor step in 2 workers, BLAS threads pinned and not (experiments.bench_threads)",
+    )
+    p.add_argument(
+        "--startup", action="store_true", help="whole dipsim processes: --help, validate, run (bench_startup)"
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, rest = _parser().parse_known_args(argv)
-    if args.sweep:
-        from experiments import bench_sweep
-
-        return bench_sweep.main(rest)
+    for flag in ("sweep", "threads", "startup"):
+        if getattr(args, flag):  # another benchmark, with its own options
+            return import_module(f"experiments.bench_{flag}").main(rest)
     if rest:
         _parser().error(f"unrecognized arguments: {' '.join(rest)}")
 

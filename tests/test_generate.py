@@ -1,4 +1,4 @@
-"""Synthetic scenarios (experiments.generate) and the benchmark command (experiments.bench).
+"""Synthetic scenarios (experiments.generate) and the benchmark commands (experiments.bench, bench_startup).
 
 Benchmarks print figures; nothing here asserts a time.
 """
@@ -113,3 +113,12 @@ def test_bench_command(capsys: pytest.CaptureFixture[str]) -> None:
 def test_bench_rejects_a_bad_repeat(value: str) -> None:
     with pytest.raises(SystemExit):
         main(["bench", "--repeat", value])
+
+
+def test_bench_startup_prints_each_command(capsys: pytest.CaptureFixture[str]) -> None:
+    """``dipsim bench --startup --starts 1`` times whole processes of --help, validate and run, with the aims."""
+    assert main(["bench", "--startup", "--starts", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("dipsim --help   median") and "[aim < 0.3 s:" in line for line in lines)
+    assert any(line.startswith("dipsim validate median") and "[aim < 0.8 s:" in line for line in lines)
+    assert any(line.startswith("dipsim run      median") for line in lines)
