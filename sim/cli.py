@@ -216,7 +216,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     exp = load_experiment(args.experiment, max_points=args.max_points or MAX_POINTS, max_runs=args.max_runs or MAX_RUNS)
     if (warning := scenario_estimate(exp.scenario, exp.horizon).warning(str(exp.scenario_path))) is not None:
         print(warning, file=sys.stderr, flush=True)
-    from experiments.runner import SweepFailed, SweepInterrupted, sweep
+    from experiments.interrupt import SweepInterrupted
+    from experiments.sweep import SweepFailed, sweep
 
     try:
         out = Path(args.out) if args.out else Path("runs") / exp.id
