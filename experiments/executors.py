@@ -110,7 +110,8 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _mp_context() -> multiprocessing.context.BaseContext:
+def mp_context() -> multiprocessing.context.BaseContext:
+    """How worker processes start: forks of a fork server that has imported the model (spawn on Windows)."""
     try:
         ctx = multiprocessing.get_context("forkserver")
     except ValueError:  # no forkserver on this platform (Windows)
@@ -171,7 +172,7 @@ def executor(scheduler: str | None, workers: int | None, client: Any = None) -> 
     if scheduler is None:
         n = workers or os.cpu_count() or 1
         ex = ProcessPoolExecutor(
-            max_workers=n, mp_context=_mp_context(), initializer=_worker_init, initargs=(os.getpid(),)
+            max_workers=n, mp_context=mp_context(), initializer=_worker_init, initargs=(os.getpid(),)
         )
         try:
             yield _OneThread(ex), n, f"{n} local worker process(es)"
