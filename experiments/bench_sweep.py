@@ -44,8 +44,8 @@ def _experiment(folder: Path, runs: int, horizon: int | None) -> Path:
 
 def time_sweep(path: Path, out: Path, workers: int) -> float:
     """Seconds for ``sweep`` of the experiment at ``path`` into a new folder ``out``."""
-    from experiments.runner import sweep
     from experiments.spec import load_experiment
+    from experiments.sweep import sweep
 
     t0 = time.perf_counter()
     sweep(load_experiment(path), out, workers=workers, progress=False)
@@ -79,7 +79,7 @@ _MEMORY = """
 import json, resource, sys, threading, time
 from pathlib import Path
 import psutil
-from experiments.runner import sweep
+from experiments.sweep import sweep
 from experiments.spec import load_experiment
 me = psutil.Process()
 peak = {"workers": 0}

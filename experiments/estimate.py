@@ -1,8 +1,9 @@
 """Before a sweep starts: how long its runs will take, from a few of them timed on this machine.
 
-The runner runs the first few runs of a sweep in its own process (they are kept, like any other run) and
-gives their wall times here. The first run of a point also loads and validates the point's scenario, which a
-worker does once per point it sees (a worker caches the scenarios it loaded), so the load is counted apart:
+The sweep (``experiments.sweep``) runs its first few runs in its own process (they are kept, like any other
+run) and gives their wall times here. The first run of a point also loads and validates the point's scenario,
+which a worker does once per point it sees (a worker caches the scenarios it loaded), so the load is counted
+apart:
 
     seconds = (runs x seconds a run + min(runs, points x slots) x seconds to load a point) / slots
 

@@ -3,7 +3,7 @@
 ``inside(out, name)``      the file ``out/name``, refused (``OutsideFolder``) when it, or a folder on the way to
                            it, is a symbolic link or resolves outside ``out``: a reader opens only the folder's
                            own files, never what a link points at;
-``sweep_holds_lock(out)``  whether a sweep holds ``out/.lock`` now (the runner's ``flock``);
+``sweep_holds_lock(out)``  whether a sweep holds ``out/.lock`` now (the sweep's ``flock``);
 ``status_of(out, m)``      the manifest's status, except that "running" with no sweep holding the lock is
                            "interrupted": the sweep stopped without recording its status (killed with -9, or
                            its disk full so that the manifest could not be written).
@@ -47,10 +47,10 @@ def sweep_holds_lock(out: str | Path) -> bool | None:
     """Whether a sweep holds ``out/.lock`` now: True, False, or None where it cannot be known (no ``fcntl``).
 
     The probe takes a shared lock for an instant and releases it at once; a sweep starting in that instant
-    retries (``experiments.runner._lock``)."""
+    retries (``experiments.sweep_folder.lock``)."""
     try:
         import fcntl
-    except ImportError:  # Windows: the runner takes no lock either
+    except ImportError:  # Windows: the sweep takes no lock either
         return None
     try:
         fd = os.open(Path(out) / LOCK, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))

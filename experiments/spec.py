@@ -169,9 +169,9 @@ class LoadedExperiment:
 #: larger would check silently for minutes before its first run.
 MAX_POINTS = 10_000
 #: Runs an experiment may plan (points x fixed replications, or x the adaptive maximum) unless the caller raises
-#: the limit (``dipsim sweep --max-runs N``): the runner's plan keeps one byte per possible run (10 MB at the
-#: limit, where 10,000 points x 10^6 replications would need 10 GB), and the report reads every run's row
-#: (about 100 bytes each in memory: 1 GB at the limit).
+#: the limit (``dipsim sweep --max-runs N``): the sweep's plan (``experiments.plan``) keeps one byte per possible
+#: run (10 MB at the limit, where 10,000 points x 10^6 replications would need 10 GB), and the report reads every
+#: run's row (about 100 bytes each in memory: 1 GB at the limit).
 MAX_RUNS = 10_000_000
 
 

@@ -267,7 +267,7 @@ def bomb_experiment(tmp_path: Path) -> Path:
 # process the child was forked from (Linux keeps it across exec).
 MEASURE = """
 import pathlib, resource, sys, time
-import experiments.runner, experiments.spec, sim.cli  # the command's imports, before the clock starts
+import experiments.sweep, experiments.spec, sim.cli  # the command's imports, before the clock starts
 wall, cpu = time.perf_counter(), time.process_time()
 code = sim.cli.main(sys.argv[1:])
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

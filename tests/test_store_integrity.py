@@ -28,8 +28,8 @@ import pytest
 
 from experiments import results, store, views
 from experiments.results import DamagedPartsWarning, load_manifest, load_runs, part_files
-from experiments.runner import sweep
 from experiments.spec import load_experiment
+from experiments.sweep import sweep
 from sim.cli import main
 from tests.sweep_helpers import FEARON_GRID
 
@@ -323,8 +323,7 @@ def test_sigterm_between_writing_a_part_and_dropping_its_rows_writes_them_once(r
     """SIGTERM arriving just after the writer wrote a part, before it dropped those rows from its buffer (sent
     from the writer's own ``len`` call there): it is held until the bookkeeping is done, so the final flush
     does not write the same rows again as the next part."""
-    from experiments import runner
-    from experiments.runner import SweepInterrupted
+    from experiments.interrupt import SweepInterrupted
 
     path, ref = reference
     out = tmp_path / "terminated"
@@ -336,7 +335,7 @@ def test_sigterm_between_writing_a_part_and_dropping_its_rows_writes_them_once(r
             os.kill(os.getpid(), signal.SIGTERM)
         return len(obj)
 
-    monkeypatch.setattr(runner, "len", len_then_sigterm, raising=False)
+    monkeypatch.setattr(store, "len", len_then_sigterm, raising=False)
     with pytest.raises(SweepInterrupted):
         sweep(load_experiment(path), out, workers=1, progress=False, part_rows=PART_ROWS, flush_seconds=math.inf)
     assert sent
@@ -429,12 +428,12 @@ def test_links_out_of_a_sweep_folder_are_not_followed(reference, tmp_path, capsy
 
 @pytest.mark.parametrize(
     ("where", "error"),
-    [("_Plan", MemoryError()), ("_read_done", OSError(errno.EMFILE, "Too many open files"))],
+    [("Plan", MemoryError()), ("read_done", OSError(errno.EMFILE, "Too many open files"))],
 )
 def test_an_error_that_is_not_a_write_error_records_failed(reference, tmp_path, monkeypatch, where, error):
     """An exception between "running" and the runs (the plan, reading the runs done) records "failed"; an
     OSError that is not the store's own write error is not labelled one, and is raised as it is."""
-    from experiments import runner
+    from experiments import sweep as sweep_module
 
     path, _ = reference
     out = tmp_path / "failed"
@@ -442,7 +441,7 @@ def test_an_error_that_is_not_a_write_error_records_failed(reference, tmp_path, 
     def broken(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(runner, where, broken)
+    monkeypatch.setattr(sweep_module, where, broken)
     with pytest.raises(type(error)):
         sweep(load_experiment(path), out, workers=1, progress=False, part_rows=PART_ROWS)
     manifest = load_manifest(out)

@@ -24,11 +24,12 @@ import pytest
 from scipy.stats import binomtest
 from statsmodels.stats.proportion import proportion_confint
 
-from experiments import runner
+from experiments import sweep_folder
+from experiments.plan import ERROR, ESCALATION, NO_ESCALATION, Plan
 from experiments.results import load_manifest, load_points, load_runs, load_summary, part_files, wilson
-from experiments.runner import ERROR, ESCALATION, NO_ESCALATION, _Plan, sweep
 from experiments.spec import load_experiment, run_seed
 from experiments.store import verified_parts
+from experiments.sweep import sweep
 from sim.cli import main
 from tests.sweep_helpers import FEARON, FEARON_GRID, REPO, kill_all, wait_gone
 
@@ -361,7 +362,7 @@ def test_a_folder_left_by_a_sweep_killed_while_starting_is_taken(tmp_path):
     assert not list((out / "runs").glob(".*.tmp"))
     (out / "runs" / "part-000001.parquet").rename(tmp_path / "moved.parquet")
     (out / "manifest.json").unlink()  # runs/ was emptied, but there is experiment.yaml now: not a sweep folder
-    with pytest.raises(runner.OutputFolderError, match="not a sweep folder"):
+    with pytest.raises(sweep_folder.OutputFolderError, match="not a sweep folder"):
         sweep(load_experiment(path), out, workers=1, progress=False)
 
 
@@ -370,7 +371,7 @@ def test_the_manifest_is_read_under_the_lock(tmp_path, monkeypatch):
     path = write(tmp_path, "e.yaml", FEARON_GRID.replace("fixed: 30", "fixed: 2"))
     out = tmp_path / "out"
     sweep(load_experiment(path), out, workers=1, progress=False)
-    real_lock = runner._lock
+    real_lock = sweep_folder.lock
 
     def lock_after_another_sweep_finished(folder: Path):
         m = load_manifest(folder)
@@ -378,7 +379,7 @@ def test_the_manifest_is_read_under_the_lock(tmp_path, monkeypatch):
         (folder / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
         return real_lock(folder)
 
-    monkeypatch.setattr(runner, "_lock", lock_after_another_sweep_finished)
+    monkeypatch.setattr(sweep_folder, "lock", lock_after_another_sweep_finished)
     sweep(load_experiment(path), out, workers=1, progress=False)
     sessions = load_manifest(out)["sessions"]
     assert [s.get("command") for s in sessions][1] == "the other sweep" and len(sessions) == 3
@@ -391,7 +392,7 @@ def test_a_locked_folder_is_refused_and_left_alone(grid):
     before = (out / "manifest.json").read_bytes()
     with open(out / ".lock", "a+") as fh:  # as another sweep holds it
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with pytest.raises(runner.OutputFolderError, match="another sweep is writing"):
+        with pytest.raises(sweep_folder.OutputFolderError, match="another sweep is writing"):
             sweep(load_experiment(path), out, workers=1, progress=False)
     assert (out / "manifest.json").read_bytes() == before
 
@@ -518,7 +519,7 @@ def test_adaptive_plan_waits_for_the_complete_prefix(tmp_path):
     assert _wilson_rule(PLAN_OUTCOMES, ad) == 40 and ad.min < 40 < ad.max  # the sequence is not trivial
 
     # As read back from a folder: replications 59 down to 30 finish before 5, and 5 last of all.
-    plan = _Plan(exp)
+    plan = Plan(exp)
     plan.decide(0)
     assert plan.target[0] == ad.min
     order = [*range(59, 5, -1), *range(5)]
@@ -537,7 +538,7 @@ def test_adaptive_plan_waits_for_the_complete_prefix(tmp_path):
 
     # As in a sweep: keys taken in chunks, finishing in a random order.
     rng = random.Random(7)
-    plan = _Plan(exp)
+    plan = Plan(exp)
     plan.decide(0)
     finished: list[int | None] = [None] * ad.max
     running: list[tuple[int, int]] = []

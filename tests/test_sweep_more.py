@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from experiments.results import load_runs, load_summary
-from experiments.runner import sweep
 from experiments.spec import load_experiment, run_seed
+from experiments.sweep import sweep
 from sim.cli import main
 from sim.scenario import DEFAULT_SCENARIO, apply_overrides, read_raw
 

@@ -13,7 +13,7 @@ import pytest
 
 from experiments import spec
 from experiments.estimate import Timing, duration
-from experiments.runner import _Plan
+from experiments.plan import Plan
 from experiments.spec import MAX_POINTS, MAX_RUNS, ExperimentSpec, _design_values, design_size, load_experiment
 from sim.cli import main
 from sim.cli.main import build_parser
@@ -159,7 +159,7 @@ def test_adaptive_replications_give_the_range_of_runs(tmp_path, capsys):
 def test_runs_left_count_what_adaptive_points_may_still_need(tmp_path):
     adaptive = "{adaptive: {half_width: 0.1, min: 20, batch: 10, max: 60}}"
     exp = load_experiment(write(tmp_path, experiment(grid_of(1, 2), adaptive)))
-    plan = _Plan(exp)
+    plan = Plan(exp)
     for i in range(2):
         plan.decide(i)
     assert plan.left() == (40, 120)
@@ -199,12 +199,12 @@ def test_a_sweep_warns_about_a_scenario_above_the_size_limits(tmp_path, monkeypa
 def test_points_times_replications_above_the_run_limit_is_refused_before_the_plan(tmp_path, monkeypatch, capsys):
     """10,000 points x 10^6 fixed replications would make the plan allocate 10 GB (a byte per run): refused
     before a point is expanded, with the count and the flag; the flag lets a design above the limit through."""
-    from experiments import runner
+    from experiments import sweep as sweep_module
 
     def no_plan(*args, **kwargs):
         raise AssertionError("the plan was allocated")
 
-    monkeypatch.setattr(runner, "_Plan", no_plan)
+    monkeypatch.setattr(sweep_module, "Plan", no_plan)
     monkeypatch.setattr(spec, "_design_values", no_plan)
     path = write(tmp_path, experiment(grid_of(100, 100), "{fixed: 1000000}"))
     t0 = time.perf_counter()

@@ -1,6 +1,6 @@
 """``dipsim sweep``, ``report`` and ``bench``: the batch runner's commands.
 
-The experiment file is checked before the sweep's runner (pandas, pyarrow, Dask) is imported, so that a bad
+The experiment file is checked before the sweep's modules (pandas, pyarrow, Dask) are imported, so that a bad
 file is refused at once.
 """
 
@@ -21,7 +21,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if (warning := scenario_estimate(exp.scenario, exp.horizon).warning(str(exp.scenario_path))) is not None:
         print(warning, file=sys.stderr, flush=True)
     from experiments.interrupt import SweepInterrupted
-    from experiments.runner import SweepFailed, sweep
+    from experiments.sweep import SweepFailed, sweep
 
     try:
         out = Path(args.out) if args.out else Path("runs") / exp.id
