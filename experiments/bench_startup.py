@@ -64,4 +64,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
     return 0
-
