@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.options import ROOTS_ENV, TOKEN_ENV, VIZ_CONFIG_ENV, VIZ_RESULTS_ENV, int_in_range
+from sim.options import ROOTS_ENV, TOKEN_ENV, VIZ_CONFIG_ENV, VIZ_RESULTS_ENV, int_in_range, is_loopback
 from sim.scenario import (
     DEFAULT_SCENARIO,
     Scenario,
@@ -34,7 +34,6 @@ from sim.scenario import (
     parse_set,
 )
 from sim.size import scenario_estimate
-from sim.token_guard import is_loopback
 
 if TYPE_CHECKING:  # the model (Mesa, pandas) is imported only by the commands that run one
     from sim.model import DiplomacyModel
@@ -266,7 +265,7 @@ def viz_command(
             "-m",
             "solara",
             "run",
-            "sim.app",
+            "sim.viz.app",
             "--host",
             host,
             "--port",
@@ -276,7 +275,7 @@ def viz_command(
             "--no-check-version",  # it asks PyPI, which an offline machine cannot reach
         ]
     else:
-        argv = [sys.executable, "-m", "sim.serve", "--host", host, "--port", str(port)]
+        argv = [sys.executable, "-m", "sim.viz.serve", "--host", host, "--port", str(port)]
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
     for name in (VIZ_CONFIG_ENV, VIZ_RESULTS_ENV, ROOTS_ENV, TOKEN_ENV):
         env.pop(name, None)  # only what this command line says, never a leftover

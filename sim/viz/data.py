@@ -1,49 +1,31 @@
-"""Views of a running :class:`~sim.model.DiplomacyModel` for the Solara page (``sim/app.py``).
+"""The simulation page's data: what the page's controls mean and what a running
+:class:`~sim.model.DiplomacyModel` shows, shaped into plain values and pandas tables.
 
-Two layers:
+- the controls: the bundled scenarios, a typed path or seed read as the model needs them, each parameter's
+  slider, the parameters the page set, and the ``dipsim run`` command and scenario file that reproduce a run;
+- the model's state over time and now: positions, highest rungs, the rung matrix, the calendar, the proposal
+  log and why each proposal was accepted or not, the outcome.
 
-- plain functions that shape the model's state into tables, texts and matplotlib figures (no Solara;
-  tested on their own): ``positions_over_time``, ``highest_rungs_over_time``, ``rung_matrix``,
-  ``calendar_info``, ``proposal_log``, ``proposal_reasons``, ``outcome_summary``, ``export_command``,
-  ``export_yaml`` and the ``*_figure`` builders;
-- Solara components, each a function of the model that reads Mesa's update counter so that it redraws
-  after every step (``TrustNetworkView``, ``PositionsView``, ``EscalationView``, ``CalendarView``,
-  ``ProposalLogView``, ``OutcomeBanner``, ``ExportView``).
-
-Figures are matplotlib ``Figure`` objects (no pyplot, so no global state and no GUI backend), shown as
-PNG images: nothing on the page needs a CDN (altair/vega would).
+No Solara and no matplotlib: the figures (``sim.viz.figures``) and the views (``sim.viz.components``) draw
+these, and the tests check them without a browser.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import math
 from pathlib import Path
 from typing import Any
 
-import matplotlib.dates as mdates
-import networkx as nx
 import numpy as np
 import pandas as pd
-import solara
 import yaml
-from matplotlib import colormaps
-from matplotlib.cm import ScalarMappable
-from matplotlib.collections import LineCollection
-from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from mesa.visualization.utils import update_counter
 
 from sim.messages import MAX_VALUE_CHARS, cut
 from sim.model import DECISION_COLUMNS
 from sim.params import Parameters
 from sim.scenario import BUNDLED_CONFIGS, apply_overrides, read_raw
-from sim.ui import BOX, WRAP, FigureImage, display_path, heading, html_table, run_command
-
-DPI = 80
-TRUST_CMAP = colormaps["RdYlGn"]
+from sim.viz.commands import run_command
 
 # --------------------------------------------------------------------------- scenario choice and parameters
 
@@ -160,7 +142,7 @@ def _dates(model: Any) -> list[dt.date]:
     return [dt.date.fromisoformat(d) for d in df["date"]]
 
 
-def _eve(model: Any) -> dt.date:
+def day_before_start(model: Any) -> dt.date:
     """The day before the start: where the initial state is drawn (states are drawn at the end of their day)."""
     cal = model.config.calendar
     return cal.start - dt.timedelta(days=cal.step_days)
@@ -177,13 +159,13 @@ def positions_over_time(model: Any) -> pd.DataFrame:
     Step -1 is the initial state, dated the day before the start; step ``s`` the state at the end of day
     ``s`` (the model collects after each step)."""
     held = np.argwhere(model.salience > 0)
-    stamps = [(-1, _eve(model), model.initial_position)]
+    stamps = [(-1, day_before_start(model), model.initial_position)]
     stamps += [(s, d, a) for s, (d, a) in enumerate(zip(_dates(model), _series(model, "positions"), strict=True))]
     rows = [(s, d, model.actor_ids[i], model.issue_ids[j], float(a[i, j])) for s, d, a in stamps for i, j in held]
     return pd.DataFrame(rows, columns=["step", "date", "actor", "issue", "position"])
 
 
-def _highest(rungs: np.ndarray) -> np.ndarray:
+def highest_rungs(rungs: np.ndarray) -> np.ndarray:
     """Each actor's highest rung toward any other actor."""
     off = ~np.eye(rungs.shape[0], dtype=bool)
     return np.where(off, rungs, np.iinfo(rungs.dtype).min).max(axis=1)
@@ -199,11 +181,11 @@ def highest_rungs_over_time(model: Any) -> pd.DataFrame:
     if initial is None and model.day == 0:
         initial = model.rung
     if initial is not None:
-        stamps.append((-1, _eve(model), initial))
+        stamps.append((-1, day_before_start(model), initial))
     stamps += [(s, d, a) for s, (d, a) in enumerate(zip(_dates(model), _series(model, "rungs"), strict=True))]
     rows = []
     for s, d, a in stamps:
-        for i, r in enumerate(_highest(np.asarray(a))):
+        for i, r in enumerate(highest_rungs(np.asarray(a))):
             rows.append((s, d, model.actor_ids[i], int(r), model.ladder_ids[int(r)]))
     return pd.DataFrame(rows, columns=["step", "date", "actor", "rung", "rung_id"])
 
@@ -317,363 +299,3 @@ def outcome_summary(model: Any) -> tuple[str, str]:
         e = model.escalation
         return "escalation", f"Escalation on {date:%d %B %Y}: {e['actor']} reached {e['rung']} toward {e['target']}."
     return "stalemate", f"Stalemate on {date:%d %B %Y}: the horizon ended with no agreement on every agenda issue."
-
-
-# --------------------------------------------------------------------------- figures
-
-
-def rung_colours(model: Any) -> ListedColormap:
-    """One colour per ladder rung: green below the baseline, through yellow, to red at war and black above."""
-    n, war = len(model.ladder_ids), model.war_index
-    base = colormaps["RdYlGn_r"]
-    cols = [base(0.05 + 0.9 * min(r, war) / max(war, 1)) for r in range(n)]
-    for r in range(war + 1, n):
-        cols[r] = (0.15, 0.0, 0.0, 1.0)
-    return ListedColormap(cols)
-
-
-def _actor_colour(i: int) -> Any:
-    return colormaps["tab10"](i % 10)
-
-
-def trust_network_figure(model: Any) -> Figure:
-    """Actors as nodes (area by capability, colour by highest current rung); edges coloured by trust.
-
-    Trust is directed: each edge is drawn in two halves, the half touching actor ``i`` coloured by ``i``'s
-    trust in the actor at the other end (a line collection: much faster to draw than 2 x n(n-1)/2 arrows)."""
-    n = len(model.actor_ids)
-    g = nx.complete_graph(n)
-    pos = nx.circular_layout(g)
-    xy = np.array([pos[i] for i in range(n)])
-    segments, trust = [], []
-    for i, k in g.edges():
-        mid = (xy[i] + xy[k]) / 2
-        segments += [(xy[i], mid), (mid, xy[k])]
-        trust += [model.trust[i, k], model.trust[k, i]]
-    cap = model.capability
-    sizes = 250 + 1500 * (cap / cap.max() if cap.max() > 0 else np.zeros(n))
-    rc = rung_colours(model)
-    highest = _highest(model.rung)
-    fig = Figure(figsize=(6.2, 4.4), dpi=DPI)
-    ax = fig.add_axes((0.0, 0.02, 0.72, 0.9))
-    cax = fig.add_axes((0.75, 0.55, 0.03, 0.35))
-    ax.add_collection(LineCollection(segments, colors=TRUST_CMAP(np.asarray(trust)), linewidths=2.2, zorder=1))
-    ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c=[rc(int(r)) for r in highest], edgecolors="black", zorder=2)
-    for i, aid in enumerate(model.actor_ids):
-        ax.text(*xy[i], aid, ha="center", va="center", fontsize=9, fontweight="bold", zorder=3)
-    ax.set_xlim(-1.35, 1.35)
-    ax.set_ylim(-1.3, 1.3)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    fig.colorbar(ScalarMappable(Normalize(0, 1), TRUST_CMAP), cax=cax)
-    cax.set_title("edge: trust of the\nactor at the near end", fontsize=7, loc="left")
-    cax.tick_params(labelsize=7)
-    shown = range(0, min(model.war_index + 1, len(model.ladder_ids)))
-    ax.legend(
-        handles=[Patch(color=rc(r), label=model.ladder_ids[r]) for r in shown],
-        title="node: highest rung",
-        loc="lower left",
-        bbox_to_anchor=(0.73, 0.05),
-        bbox_transform=fig.transFigure,
-        fontsize=7,
-        title_fontsize=7,
-        frameon=False,
-    )
-    ax.set_title(f"Trust and rungs, {model.date:%d %b %Y}", fontsize=10)
-    return fig
-
-
-def _date_axis(ax: Any) -> None:
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=6))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
-
-
-def positions_figure(model: Any, issue: str | None = None) -> Figure:
-    """Positions over time on one issue (or all, as small multiples): each actor's line, its red line as a band
-    (the acceptable range, drawn only where it is narrower than the whole scale) and agreed values marked."""
-    issues = [issue] if issue else list(model.issue_ids)
-    df = positions_over_time(model)
-    cal = model.config.calendar
-    x_max = max(cal.end, _eve(model) + dt.timedelta(days=1))
-    if len(issues) == 1:
-        fig = Figure(figsize=(6.2, 4.0), dpi=DPI)
-        fig.subplots_adjust(left=0.1, right=0.98, top=0.92, bottom=0.16)
-        axes = [fig.subplots()]
-    else:
-        cols = 3
-        rows = math.ceil(len(issues) / cols)
-        fig = Figure(figsize=(9.0, 2.1 * rows + 0.6), dpi=DPI)
-        fig.subplots_adjust(left=0.05, right=0.99, top=0.95, bottom=0.1, hspace=0.35, wspace=0.08)
-        axes = list(np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True)).ravel())
-        for ax in axes[len(issues) :]:
-            ax.set_visible(False)
-    small = len(issues) > 1
-    for ax, iid in zip(axes, issues, strict=False):
-        j = model.issue_index[iid]
-        sub = df[df["issue"] == iid]
-        for i, aid in enumerate(model.actor_ids):
-            if model.salience[i, j] <= 0:
-                continue
-            colour = _actor_colour(i)
-            lo, hi = model.red_low[i, j], model.red_high[i, j]
-            if lo > 0 or hi < 1:
-                ax.axhspan(lo, hi, color=colour, alpha=0.10, lw=0)
-                ax.axhline(lo if lo > 0 else hi, color=colour, lw=0.8, ls=":", alpha=0.8)
-            line = sub[sub["actor"] == aid]
-            ax.plot(
-                line["date"], line["position"], color=colour, lw=1.6, label=aid, marker="." if len(line) < 3 else ""
-            )
-        for a in model.agreements:
-            if a["issue"] == iid:
-                d = dt.date.fromisoformat(a["date"])
-                ax.axhline(a["value"], color="black", lw=1.0, ls="--")
-                ax.plot([d], [a["value"]], marker="*", ms=12, color="black")
-                if not small:
-                    ax.annotate(
-                        f"agreed {a['value']:.2f} ({a['venue']})",
-                        (d, a["value"]),
-                        xytext=(4, 4),
-                        textcoords="offset points",
-                        fontsize=8,
-                    )
-        ax.set_ylim(-0.03, 1.03)
-        ax.set_xlim(_eve(model), x_max)
-        ax.set_title(iid, fontsize=8 if small else 10)
-        if not small:
-            iss = model.config.issues[j]
-            for y, va, text in ((0.0, "bottom", iss.low), (1.0, "top", iss.high)):
-                ax.text(
-                    0.01,
-                    y + (0.01 if y == 0 else -0.01),
-                    f"{y:g}: {cut(text, 80)}",
-                    fontsize=7,
-                    color="dimgray",
-                    va=va,
-                    transform=ax.get_yaxis_transform(),
-                )
-        _date_axis(ax)
-        ax.tick_params(labelsize=7)
-    if not small:
-        axes[0].set_ylabel("position")
-        axes[0].legend(fontsize=7, ncols=2, loc="best")
-        axes[0].text(
-            0.0,
-            -0.16,
-            "bands: each actor's red line (acceptable range); ★ agreed value",
-            transform=axes[0].transAxes,
-            fontsize=7,
-            color="dimgray",
-        )
-    else:
-        handles = [Patch(color=_actor_colour(i), label=a) for i, a in enumerate(model.actor_ids)]
-        fig.legend(handles=handles, loc="lower center", ncols=min(len(handles), 8), fontsize=7)
-    return fig
-
-
-def escalation_figure(model: Any) -> Figure:
-    """Left: each actor's highest rung over time, the war rung marked. Right: current rungs, actor x target."""
-    df = highest_rungs_over_time(model)
-    rc = rung_colours(model)
-    n_rungs = len(model.ladder_ids)
-    fig = Figure(figsize=(9.0, 3.6), dpi=DPI)
-    fig.subplots_adjust(left=0.1, right=0.9, top=0.92, bottom=0.17, wspace=0.3)
-    ax, mx = fig.subplots(1, 2, width_ratios=[1.35, 1])
-    for i, aid in enumerate(model.actor_ids):
-        line = df[df["actor"] == aid]
-        if model.kind[i] == "organisation" and (line["rung"] == line["rung"].iloc[0]).all():
-            continue  # an organisation never fights: a flat line at the baseline says nothing
-        offset = (i - len(model.actor_ids) / 2) * 0.03  # keep equal lines apart
-        ax.step(line["date"], line["rung"] + offset, where="post", color=_actor_colour(i), lw=1.6, label=aid)
-    ax.axhline(model.war_index, color="darkred", lw=1.5, ls="--")
-    ax.text(
-        0.99,
-        model.war_index + 0.08,
-        f"war: {model.ladder_ids[model.war_index]}",
-        color="darkred",
-        fontsize=8,
-        ha="right",
-        transform=ax.get_yaxis_transform(),
-    )
-    top = model.war_index  # rungs above war are never reached: the run ends at war
-    ax.set_ylim(-0.4, top + 1.4)
-    ax.set_yticks(range(top + 1), model.ladder_ids[: top + 1], fontsize=7)
-    ax.set_xlim(_eve(model), max(model.config.calendar.end, _eve(model) + dt.timedelta(days=1)))
-    _date_axis(ax)
-    ax.tick_params(axis="x", labelsize=7)
-    ax.set_title("Highest rung toward any target", fontsize=9)
-    ax.legend(fontsize=7, ncols=4, loc="upper left", frameon=False)
-    n = len(model.actor_ids)
-    shown = np.ma.masked_where(np.eye(n, dtype=bool), model.rung)
-    image = mx.imshow(shown, cmap=rc, norm=BoundaryNorm(np.arange(-0.5, n_rungs + 0.5), rc.N), aspect="auto")
-    bar = fig.colorbar(image, ax=mx, ticks=range(n_rungs), fraction=0.08, pad=0.03)
-    bar.ax.set_yticklabels(model.ladder_ids, fontsize=7)
-    mx.set_xticks(range(n), model.actor_ids, fontsize=7, rotation=90)
-    mx.set_yticks(range(n), model.actor_ids, fontsize=7)
-    mx.set_xlabel("target", fontsize=8)
-    mx.set_ylabel("actor", fontsize=8)
-    mx.set_title(f"Rungs (actor toward target), {model.date:%d %b %Y}", fontsize=9)
-    return fig
-
-
-# --------------------------------------------------------------------------- Solara components
-
-
-def _tick(model: Any) -> tuple[Any, int, int]:
-    """What a view depends on: the model object, its day, and Mesa's update counter (read: redraw each step)."""
-    return model, model.day, update_counter.get()
-
-
-@solara.component
-def TrustNetworkView(model: Any) -> None:
-    """The trust network figure, and each actor named with its capability and highest rung."""
-    deps = list(_tick(model))
-    names = {a.id: a for a in model.config.actors}
-    highest = _highest(model.rung)
-    with solara.Column(style=BOX, classes=["dipsim-network"]):
-        heading("Trust network")
-        FigureImage(lambda: trust_network_figure(model), deps)
-        lines = [
-            f"{a} ({names[a].name}): capability {model.capability[i]:g}, highest rung {model.ladder_ids[highest[i]]}"
-            for i, a in enumerate(model.actor_ids)
-        ]
-        solara.HTML(tag="div", unsafe_innerHTML="<br>".join(html.escape(x) for x in lines), style="font-size: 11px")
-
-
-@solara.component
-def PositionsView(model: Any) -> None:
-    """Positions over time on the issue chosen (or all issues), red lines as bands, agreed values marked."""
-    deps = list(_tick(model))
-    choice, set_choice = solara.use_state(model.issue_ids[0])
-    if choice != "all issues" and choice not in model.issue_index:  # a new scenario after Reset
-        choice = model.issue_ids[0]
-    issue = None if choice == "all issues" else choice
-    with solara.Column(style=BOX, classes=["dipsim-positions"]):
-        heading("Positions")
-        solara.Select("issue", value=choice, values=[*model.issue_ids, "all issues"], on_value=set_choice)
-        FigureImage(lambda: positions_figure(model, issue), [*deps, issue])
-
-
-@solara.component
-def EscalationView(model: Any) -> None:
-    """Highest rung per actor over time (war marked) and the current actor x target rungs."""
-    deps = list(_tick(model))
-    with solara.Column(style=BOX, classes=["dipsim-escalation"]):
-        heading("Escalation")
-        FigureImage(lambda: escalation_figure(model), deps)
-
-
-def _venue_line(v: dict[str, Any]) -> str:
-    return (
-        f"{v['date']:%d %b} · {v['name']} ({v['place']}, {v['format']}): {', '.join(v['participants'])}"
-        f" — agenda: {', '.join(v['agenda'])}"
-    )
-
-
-@solara.component
-def CalendarView(model: Any) -> None:
-    """Today's date, today's venue (participants, agenda), the venues to come."""
-    _tick(model)
-    info = calendar_info(model)
-    with solara.Column(style=BOX, classes=["dipsim-calendar"]):
-        heading("Calendar")
-        when = "last simulated day" if info["started"] else "start, nothing simulated yet"
-        solara.Text(f"Today: {info['date']:%A %d %B %Y} (day {info['day']} of {info['n_steps']}; {when})")
-        if info["today"]:
-            for v in info["today"]:
-                solara.Success(f"Today's venue: {_venue_line(v)}; chair {v['chair']}", dense=True)
-        else:
-            solara.Text("No venue today.")
-        solara.Text(f"Venues to come ({len(info['upcoming'])}):")
-        if info["upcoming"]:
-            solara.HTML(
-                tag="ul",
-                unsafe_innerHTML="".join(f"<li>{html.escape(_venue_line(v))}</li>" for v in info["upcoming"]),
-                style="font-size: 12px; margin: 0",
-            )
-        else:
-            solara.Text("none")
-
-
-PROPOSAL_CSS = """
-.dipsim-proposal.v-btn { height: auto !important; min-height: 28px; max-width: 100%; padding: 2px 6px !important; }
-.dipsim-proposal .v-btn__content { white-space: normal; text-align: left; flex: 1 1 auto; line-height: 1.3; }
-"""
-
-
-@solara.component
-def ProposalLogView(model: Any) -> None:
-    """Every proposal (who, what, to whom, where, adopted or not); a click on one shows the decision log rows."""
-    _tick(model)
-    selected, set_selected = solara.use_state(None)
-    log = proposal_log(model)
-    with solara.Column(style=BOX, classes=["dipsim-proposals"]):
-        # Vuetify keeps a button's text on one line; a long entry (a multilateral venue) would be cut at the edge.
-        solara.Style(PROPOSAL_CSS)
-        heading("Proposal log", "newest first; click an entry to see why it was accepted or not")
-        if log.empty:
-            solara.Text("No proposal yet.")
-        for row in log[::-1].itertuples():  # newest first
-            key = (row.step, row.venue, row.proposer)
-            verdict = "ADOPTED" if row.adopted else "not adopted"
-            label = f"#{row.n} {row.date} {row.venue}: {row.proposer} → {row.recipients} — {verdict}"
-            solara.Button(
-                label,
-                text=True,
-                small=True,
-                color="success" if row.adopted else "error",
-                on_click=lambda key=key: set_selected(None if selected == key else key),
-                style={"text-transform": "none", "justify-content": "flex-start"},
-                classes=["dipsim-proposal"],
-            )
-            if selected == key:
-                with solara.Card(margin=0, classes=["dipsim-why"]):
-                    solara.Text(f"Package ({row.legal_form}): {row.package}")
-                    solara.Text(f"accepted by: {row.accepted_by or 'none'}; rejected by: {row.rejected_by or 'none'}")
-                    html_table(proposal_reasons(model, *key))
-                    solara.Text(
-                        "value: the package's trust-discounted utility; reservation: what it had to beat (the status "
-                        "quo or the war option); trust_discount: the promised gain lost to distrust.",
-                        style={"font-size": "11px", "color": "gray"},
-                    )
-
-
-@solara.component
-def OutcomeBanner(model: Any) -> None:
-    """Agreement, stalemate or escalation with its date (or the day reached), and the scenario and seed."""
-    _tick(model)
-    kind, text = outcome_summary(model)
-    with solara.Column(gap="0px", classes=["dipsim-outcome"], style={"padding": "0 12px"}):
-        if kind == "running":
-            solara.Info(text, dense=True)
-        elif kind == "agreement":
-            solara.Success(text)
-        elif kind == "stalemate":
-            solara.Warning(text)
-        else:
-            solara.Error(text)
-        path = getattr(model, "config_path", None)
-        seed = "" if model.seed is None else f", seed {model.seed}"
-        solara.Text(
-            f"{model.config.name} ({display_path(path) if path else model.config.id}{seed})",
-            style={"font-size": "12px", "color": "gray"},
-        )
-
-
-@solara.component
-def ExportView(model: Any) -> None:
-    """The `dipsim run` command reproducing the run shown, and the scenario file with its parameters to download."""
-    _tick(model)
-    path = getattr(model, "config_path", None)
-    params = parameter_overrides(model)
-    cmd = export_command(path, model.seed if model.seed is not None else 0, params)
-    with solara.Column(style=BOX, classes=["dipsim-export"]):
-        heading("Export", "this run from the command line")
-        solara.Preformatted(cmd, class_="dipsim-command", style_=WRAP)
-        if path is not None:
-            solara.FileDownload(
-                lambda: export_yaml(path, params).encode(),
-                filename=f"{model.config.id}_seed{model.seed}.yaml",
-                label="Download the scenario with these parameters (YAML)",
-            )
-        heading("Model parameters", "of this run; the sliders are named by the first column")
-        html_table(parameter_table(model), floats=4)
