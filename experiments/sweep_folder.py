@@ -179,6 +179,7 @@ def point_labels(sw: Sweep) -> dict[str, str]:
 
 
 def show_value(x: Any) -> str:
+    """A point's value as labels, tables and axes show it: 4 significant digits, ``-`` for a missing one."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     if isinstance(x, float | np.floating):

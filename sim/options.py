@@ -1,5 +1,5 @@
-"""What the command line, the browser page and the benchmarks share: environment variable names and
-argument types.
+"""What the command line, the browser page and the benchmarks share: environment variable names, whether a
+host is loopback (``dipsim viz`` asks a token beyond it) and argument types.
 
 The command line is a leaf that nothing imports (docs/architecture.md); whatever another room needs
 from it lives here. This module imports only the standard library, so ``dipsim --help`` stays fast.

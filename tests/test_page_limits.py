@@ -48,8 +48,8 @@ def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     scenario or roots from the environment."""
     folder = tmp_path / "uploads"
     folder.mkdir()
-    monkeypatch.setattr(sim.upload, "upload_dir", lambda: folder)
-    monkeypatch.setattr(sim.app, "upload_dir", lambda: folder)
+    monkeypatch.setattr(sim.viz.upload, "upload_dir", lambda: folder)
+    monkeypatch.setattr(sim.viz.app, "upload_dir", lambda: folder)
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -121,7 +121,7 @@ def test_a_write_error_is_a_readable_refusal_and_leaves_nothing(uploads: Path, m
 
 def test_all_uploads_together_are_capped(uploads: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = VALIDATION.read_bytes()
-    monkeypatch.setattr(sim.upload, "MAX_STORED_BYTES", 2 * len(data))
+    monkeypatch.setattr(sim.viz.upload, "MAX_STORED_BYTES", 2 * len(data))
     first = accept_upload("a.yaml", len(data), io.BytesIO(data))
     accept_upload("b.yaml", len(data), io.BytesIO(data))
     with pytest.raises(ScenarioError) as exc:
@@ -180,7 +180,7 @@ def test_an_error_receiving_a_file_is_shown_not_raised(uploads: Path, monkeypatc
     def failing(name: str, size: int, file: Any) -> None:
         raise OSError(errno.EIO, "Input/output error", "/private/path")
 
-    monkeypatch.setattr(sim.upload, "accept_upload", failing)
+    monkeypatch.setattr(sim.viz.upload, "accept_upload", failing)
     upload = solara.reactive(None)
     box, rc = solara.render(UploadPanel(upload), handle_error=False)
     send_file(rc, monkeypatch, "x.yaml", b"id: x\n")
