@@ -19,7 +19,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from experiments.statistics import indices_method, pooled
-from experiments.sweep_folder import Sweep, is_named, show_value, varied_paths
+from experiments.sweep_reader import Sweep, is_named, show_value, varied_paths
 
 MAX_SURVIVAL_CURVES = 8
 

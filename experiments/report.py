@@ -1,6 +1,6 @@
 """``dipsim report DIR``: the text report of an output folder of ``dipsim sweep``, and its plots as PNG files.
 
-``report(out, plots=True)`` reads the folder (``experiments.sweep_folder``), computes its statistics
+``report(out, plots=True)`` reads the folder (``experiments.sweep_reader``), computes its statistics
 (``experiments.statistics``: the summary table, sensitivity indices, survival curves), formats them as the
 text ``dipsim report`` prints, and writes the figures (``experiments.figures``) into ``DIR/plots/``.
 """
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from experiments.statistics import indices_method, sensitivity, summary_table, survival_curves
-from experiments.sweep_folder import Sweep, read_sweep, show_value, varied_paths
+from experiments.sweep_reader import Sweep, read_sweep, show_value, varied_paths
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

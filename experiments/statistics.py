@@ -11,7 +11,7 @@ or of one whose ``summary.parquet`` is stale, is still right. pandas, numpy, sta
   ``SurvfuncRight``), long form: point_id, name, label, step, survival, ci_low, ci_high, at_risk, events.
 - ``pooled(table, by)``: the escalation probability pooling the runs of the points that share values.
 
-``out`` is a sweep folder or a :class:`~experiments.sweep_folder.Sweep` already read.
+``out`` is a sweep folder or a :class:`~experiments.sweep_reader.Sweep` already read.
 
 SALib designs (sobol, morris) are read as the runner writes them: ``manifest.json`` has ``"sampler": "sobol" |
 "morris"``, ``"salib_problem"`` (SALib's problem dict) and ``"calc_second_order"``, and ``design.parquet`` holds
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.results import AGREED_PREFIX, DuplicateRowsWarning, summarise, wilson
-from experiments.sweep_folder import Sweep, as_sweep, is_named, point_labels
+from experiments.sweep_reader import Sweep, as_sweep, is_named, point_labels
 from sim.scenario import ScenarioError
 from sim.yamlio import read_raw
 

@@ -308,7 +308,7 @@ def _cmd_viz(args: argparse.Namespace) -> int:
     if args.config is not None:
         load_scenario(args.config)  # a bad file fails here, with the usual message, not on the page
     if args.results is not None:
-        from experiments.sweep_folder import check_folder
+        from experiments.sweep_reader import check_folder
 
         check_folder(args.results)  # likewise a folder that is not a sweep's (one still starting is fine)
     for root in args.root:

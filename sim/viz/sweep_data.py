@@ -17,7 +17,7 @@ import pandas as pd
 
 from experiments.report import ReportResult, report
 from experiments.results import load_runs
-from experiments.sweep_folder import point_labels, varied_paths
+from experiments.sweep_reader import point_labels, varied_paths
 from sim.messages import MAX_PROBLEM_CHARS, cut
 from sim.options import VIZ_RESULTS_ENV
 from sim.scenario import ScenarioError

@@ -31,7 +31,7 @@ from experiments.figures import (
 )
 from experiments.report import ReportResult, format_indices, headline
 from experiments.statistics import survival_curves
-from experiments.sweep_folder import is_named, point_labels
+from experiments.sweep_reader import is_named, point_labels
 from sim.options import VIZ_RESULTS_ENV
 from sim.viz.sweep_data import (
     SORTS,
