@@ -1,5 +1,5 @@
-"""What the command line, the browser page and the benchmarks share: environment variable names and
-argument types.
+"""What the command line, the browser page and the benchmarks share: environment variable names, whether a
+host is loopback (``dipsim viz`` asks a token beyond it) and argument types.
 
 The command line is a leaf that nothing imports (docs/architecture.md); whatever another room needs
 from it lives here. This module imports only the standard library, so ``dipsim --help`` stays fast.
@@ -8,6 +8,7 @@ from it lives here. This module imports only the standard library, so ``dipsim -
 from __future__ import annotations
 
 import argparse
+import ipaddress
 from collections.abc import Callable
 
 # Set by `dipsim viz` for the server it starts; read by the page (sim.viz).
@@ -15,6 +16,16 @@ VIZ_CONFIG_ENV = "DIPSIM_VIZ_CONFIG"  # the simulation page's default scenario
 VIZ_RESULTS_ENV = "DIPSIM_VIZ_RESULTS"  # the sweep page's first folder
 ROOTS_ENV = "DIPSIM_VIZ_ROOTS"  # os.pathsep-separated folders, from `dipsim viz --root DIR ...`
 TOKEN_ENV = "DIPSIM_VIZ_TOKEN"  # the token of a guarded server: given by the user, or made by dipsim viz
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (as given to ``--host``) only accepts connections from this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name other than localhost: it may resolve to any interface
+        return False
 
 
 def int_in_range(low: int, high: int | None = None) -> Callable[[str], int]:

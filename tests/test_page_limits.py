@@ -20,14 +20,13 @@ import solara
 import yaml
 from ipyvuetify.extra import FileInput
 
-import sim.app
-import sim.upload
+import sim.viz.app
+import sim.viz.upload
 from experiments.generate import random_scenario_dict
-from sim.app import CONFIG_ENV
 from sim.model import DiplomacyModel
-from sim.options import ROOTS_ENV
+from sim.options import ROOTS_ENV, VIZ_CONFIG_ENV
 from sim.scenario import DEFAULT_SCENARIO, ScenarioError
-from sim.upload import UploadPanel, accept_upload
+from sim.viz.upload import UploadPanel, accept_upload
 from tests.widgets import button, errors, field, texts, type_text
 
 VALIDATION = DEFAULT_SCENARIO.parent / "validation" / "fearon_p060.yaml"
@@ -49,12 +48,12 @@ def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     scenario or roots from the environment."""
     folder = tmp_path / "uploads"
     folder.mkdir()
-    monkeypatch.setattr(sim.upload, "upload_dir", lambda: folder)
-    monkeypatch.setattr(sim.app, "upload_dir", lambda: folder)
+    monkeypatch.setattr(sim.viz.upload, "upload_dir", lambda: folder)
+    monkeypatch.setattr(sim.viz.app, "upload_dir", lambda: folder)
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    for name in (CONFIG_ENV, ROOTS_ENV):
+    for name in (VIZ_CONFIG_ENV, ROOTS_ENV):
         monkeypatch.delenv(name, raising=False)
     return folder
 
@@ -90,7 +89,7 @@ def send_file(rc: Any, monkeypatch: pytest.MonkeyPatch, name: str, data: bytes) 
 @solara.component
 def SimApp() -> None:
     with solara.AppLayout():
-        sim.app.SimulationPage()
+        sim.viz.app.SimulationPage()
 
 
 # --------------------------------------------------------------------------- uploads on disk
@@ -122,14 +121,14 @@ def test_a_write_error_is_a_readable_refusal_and_leaves_nothing(uploads: Path, m
 
 def test_all_uploads_together_are_capped(uploads: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = VALIDATION.read_bytes()
-    monkeypatch.setattr(sim.upload, "MAX_STORED_BYTES", 2 * len(data))
+    monkeypatch.setattr(sim.viz.upload, "MAX_STORED_BYTES", 2 * len(data))
     first = accept_upload("a.yaml", len(data), io.BytesIO(data))
     accept_upload("b.yaml", len(data), io.BytesIO(data))
     with pytest.raises(ScenarioError) as exc:
         accept_upload("c.yaml", len(data), io.BytesIO(data))
     assert f"could not be stored: the server keeps at most {2 * len(data):,} bytes of uploads" in str(exc.value)
     assert stored(uploads) == ["a.yaml", "b.yaml"]
-    sim.upload.discard(first)  # room again once an upload is released
+    sim.viz.upload.discard(first)  # room again once an upload is released
     accept_upload("c.yaml", len(data), io.BytesIO(data))
     assert stored(uploads) == ["b.yaml", "c.yaml"]
 
@@ -137,8 +136,8 @@ def test_all_uploads_together_are_capped(uploads: Path, monkeypatch: pytest.Monk
 def test_discard_touches_only_uploads(uploads: Path, tmp_path: Path) -> None:
     mine = tmp_path / "work" / "keep.yaml"
     mine.write_text("x", encoding="utf-8")
-    sim.upload.discard(mine)
-    sim.upload.discard(None)
+    sim.viz.upload.discard(mine)
+    sim.viz.upload.discard(None)
     assert mine.exists()
 
 
@@ -181,7 +180,7 @@ def test_an_error_receiving_a_file_is_shown_not_raised(uploads: Path, monkeypatc
     def failing(name: str, size: int, file: Any) -> None:
         raise OSError(errno.EIO, "Input/output error", "/private/path")
 
-    monkeypatch.setattr(sim.upload, "accept_upload", failing)
+    monkeypatch.setattr(sim.viz.upload, "accept_upload", failing)
     upload = solara.reactive(None)
     box, rc = solara.render(UploadPanel(upload), handle_error=False)
     send_file(rc, monkeypatch, "x.yaml", b"id: x\n")
@@ -233,7 +232,7 @@ def test_the_limits_are_read_when_the_page_checks(uploads: Path, monkeypatch: py
 def test_a_dipsim_viz_scenario_above_the_limits_shows_the_bundled_one(
     uploads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(CONFIG_ENV, str(long_scenario(tmp_path / "long.yaml")))
+    monkeypatch.setenv(VIZ_CONFIG_ENV, str(long_scenario(tmp_path / "long.yaml")))
     box, rc = solara.render(SimApp(), handle_error=False)
     assert TOO_BIG in errors(box) and "showing the bundled scenario instead" in errors(box)
     assert "day 0 of 57" in texts(box)

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import solara
 
-from experiments import views as sweep_views
-from sim.app import CONFIG_ENV, VizModel, _Session, page_roots, session_model_class
-from sim.options import ROOTS_ENV
-from sim.roots import OutsideRoots
+from sim.options import ROOTS_ENV, VIZ_CONFIG_ENV, VIZ_RESULTS_ENV
 from sim.scenario import DEFAULT_SCENARIO, ScenarioError
-from sim.upload import MAX_UPLOAD_BYTES, accept_upload, safe_name, upload_dir
+from sim.viz import sweep_page
+from sim.viz.app import VizModel, _Session, page_roots, session_model_class
+from sim.viz.roots import OutsideRoots
+from sim.viz.upload import MAX_UPLOAD_BYTES, accept_upload, safe_name, upload_dir
 from tests.widgets import button, errors, field, texts, type_text
 
 SECRET = "SECRETVALUE123"
@@ -27,7 +27,7 @@ VALIDATION = DEFAULT_SCENARIO.parent / "validation" / "fearon_p060.yaml"
 
 @solara.component
 def SimApp() -> None:
-    from sim.app import SimulationPage
+    from sim.viz.app import SimulationPage
 
     with solara.AppLayout():
         SimulationPage()
@@ -36,7 +36,7 @@ def SimApp() -> None:
 @solara.component
 def SweepApp() -> None:
     with solara.AppLayout():
-        sweep_views.SweepPage()
+        sweep_page.SweepPage()
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     (work / "link.yaml").symlink_to(outside / "secret.yaml")
     (work / "linkdir").symlink_to(outside)
     monkeypatch.chdir(work)
-    for name in (CONFIG_ENV, ROOTS_ENV, sweep_views.RESULTS_ENV):
+    for name in (VIZ_CONFIG_ENV, ROOTS_ENV, VIZ_RESULTS_ENV):
         monkeypatch.delenv(name, raising=False)
     return {"work": work, "outside": outside}
 
@@ -93,7 +93,7 @@ def test_the_scenario_named_on_the_command_line_opens_wherever_it_is(
 ) -> None:
     named = places["outside"] / "mine.yaml"
     shutil.copy(VALIDATION, named)
-    monkeypatch.setenv(CONFIG_ENV, str(named))
+    monkeypatch.setenv(VIZ_CONFIG_ENV, str(named))
     box, rc = solara.render(SimApp(), handle_error=False)
     assert not errors(box) and "mine.yaml" in texts(box)
     type_text(field(rc, "Scenario file path"), str(places["outside"] / "secret.yaml"))  # its neighbours stay shut

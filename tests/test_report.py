@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from experiments.report import report, sensitivity_indices, summary_table, survival_curves
+from experiments.report import report
+from experiments.statistics import sensitivity_indices, summary_table, survival_curves
 from sim.cli import main
 from tests.synthetic_sweeps import HORIZON, RESOLVE, TRUST, canonical, grid_p, grid_values, point_id, write_sweep
 
@@ -269,7 +270,7 @@ def test_bad_folders_exit_2_naming_the_folder(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_point_labels_are_unique(tmp_path: Path) -> None:
-    from experiments.report import point_labels, read_sweep
+    from experiments.sweep_reader import point_labels, read_sweep
 
     # values that print alike (.4g) and points missing from points.parquet: each label names one point
     values = [{TRUST: 0.123461, RESOLVE: 0.5}, {TRUST: 0.123459, RESOLVE: 0.5}, {TRUST: 0.9, RESOLVE: 0.8}]

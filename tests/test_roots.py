@@ -1,4 +1,4 @@
-"""What the browser app may open (``sim.roots``): paths under a root after following links, and nothing else."""
+"""What the browser app may open (``sim.viz.roots``): paths under a root after following links, and nothing else."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from sim.options import ROOTS_ENV
-from sim.roots import MAX_SHOWN, OutsideRoots, Roots, server_roots
 from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO
+from sim.viz.roots import MAX_SHOWN, OutsideRoots, Roots, server_roots
 
 
 @pytest.fixture

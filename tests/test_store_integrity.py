@@ -26,11 +26,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from experiments import results, store, views
+from experiments import results, store
 from experiments.results import DamagedPartsWarning, load_manifest, load_runs, part_files
 from experiments.spec import load_experiment
 from experiments.sweep import sweep
 from sim.cli import main
+from sim.viz import sweep_data
 from tests.sweep_helpers import FEARON_GRID
 
 PART_ROWS = 25
@@ -142,7 +143,7 @@ def test_damage_is_reported_set_aside_and_rerun_to_the_undamaged_rows(case, refe
     assert code == 0
     assert f"runs/{VICTIM}: {reason}" in text
     assert f"{RUNS - victim_rows} run(s)" in text  # the headline counts the sound parts only
-    result, error = views.load_report(str(out))
+    result, error = sweep_data.load_report(str(out))
     assert error is None and result is not None
     assert any(VICTIM in note and reason in note for note in result.notes)
     with pytest.warns(DamagedPartsWarning, match=VICTIM):
@@ -163,7 +164,7 @@ def test_damage_is_reported_set_aside_and_rerun_to_the_undamaged_rows(case, refe
     # Read after the resume: nothing left out.
     code, text = report_text(out, capsys)
     assert code == 0 and "left out" not in text and f"{RUNS} run(s)" in text
-    result, error = views.load_report(str(out))
+    result, error = sweep_data.load_report(str(out))
     assert error is None and result is not None and int(result.summary["runs"].sum()) == RUNS
 
 
@@ -205,7 +206,7 @@ def test_report_and_page_when_every_part_is_damaged(reference, tmp_path, capsys)
     code, text = report_text(out, capsys)
     assert code == 2
     assert f"runs/{VICTIM}: unreadable Parquet file" in text and "no sound part left" in text
-    result, error = views.load_report(str(out))
+    result, error = sweep_data.load_report(str(out))
     assert result is None and error is not None and "no sound part left" in error
 
 
@@ -215,8 +216,8 @@ def test_the_page_loader_gives_a_message_for_a_folder_no_check_foresaw(reference
     def broken(*args, **kwargs):
         raise RuntimeError("something unforeseen")
 
-    monkeypatch.setattr(views, "report", broken)
-    result, error = views.load_report(str(ref))
+    monkeypatch.setattr(sweep_data, "report", broken)
+    result, error = sweep_data.load_report(str(ref))
     assert result is None and error == f"{ref}: cannot be read (RuntimeError: something unforeseen)"
 
 
@@ -284,7 +285,7 @@ def test_a_real_full_disk_leaves_running_which_reads_as_interrupted(reference, t
 
     code, text = report_text(out, capsys)
     assert code == 0 and "status: interrupted (manifest.json says running, but no sweep holds" in text
-    result, error = views.load_report(str(out))
+    result, error = sweep_data.load_report(str(out))
     assert error is None and result is not None and result.sweep.manifest["status"] == "interrupted"
 
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
@@ -306,10 +307,10 @@ def test_a_running_folder_whose_lock_is_held_still_reads_as_running(reference, t
     (out / "manifest.json").write_text(json.dumps({**manifest, "status": "running"}), encoding="utf-8")
     with open(out / ".lock", "a+") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        result, error = views.load_report(str(out))
+        result, error = sweep_data.load_report(str(out))
         assert error is None and result is not None and result.sweep.manifest["status"] == "running"
         assert not any("interrupted" in note for note in result.notes)
-    result, error = views.load_report(str(out))
+    result, error = sweep_data.load_report(str(out))
     assert error is None and result.sweep.manifest["status"] == "interrupted"
 
 
@@ -372,7 +373,7 @@ def test_a_part_written_twice_is_counted_once(reference, tmp_path, capsys):
         assert int(results.summarise(out)["runs"].sum()) == RUNS
     code, text = report_text(out, capsys)
     assert code == 0 and f"{RUNS} run(s)" in text and f"{copied} run row(s) repeat" in text
-    result, error = views.load_report(str(out))
+    result, error = sweep_data.load_report(str(out))
     assert error is None and int(result.summary["runs"].sum()) == RUNS
 
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
@@ -413,7 +414,7 @@ def test_links_out_of_a_sweep_folder_are_not_followed(reference, tmp_path, capsy
         code, text = report_text(out, capsys)
         assert code == 2 and f"{name}: a symbolic link; only the folder's own files are read" in text, text
         assert SECRET not in text
-        result, error = views.load_report(str(out))
+        result, error = sweep_data.load_report(str(out))
         assert result is None and "a symbolic link" in error and SECRET not in error
     with pytest.raises(ValueError, match="manifest.json: a symbolic link"):
         load_manifest(tmp_path / "linked_manifest.json")

@@ -16,12 +16,13 @@ import pandas as pd
 import pytest
 import solara
 
-from experiments import views
-from experiments.report import heatmap_figure, probability_figure, report, survival_figure
-from sim.app import Layout, routes
+from experiments.figures import heatmap_figure, probability_figure, survival_figure
+from experiments.report import report
 from sim.cli import main
-from sim.options import ROOTS_ENV
-from sim.ui import png_bytes
+from sim.options import ROOTS_ENV, VIZ_RESULTS_ENV
+from sim.viz import sweep_data, sweep_page
+from sim.viz.app import Layout, routes
+from sim.viz.ui import png_bytes
 from tests.synthetic_sweeps import RESOLVE, SCENARIO_2022, TRUST, grid_experiment, grid_p, grid_values, write_sweep
 from tests.widgets import all_widgets, button, errors, field, texts, type_text
 
@@ -38,7 +39,7 @@ def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny(sweep_dir: Path) -> Any:
-    result, error = views.load_report(str(sweep_dir))
+    result, error = sweep_data.load_report(str(sweep_dir))
     assert error is None
     return result
 
@@ -63,7 +64,7 @@ def select(rc: Any, label: str) -> Any:
 @solara.component
 def App() -> None:
     with solara.AppLayout():  # as the server shows the page: the folder chooser is in the sidebar
-        views.SweepPage()
+        sweep_page.SweepPage()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -77,36 +78,36 @@ def test_find_sweeps_lists_sweep_folders_below_the_root(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text("{}")
     (tmp_path / "runs").mkdir()
     # the root itself, and folders at most 3 levels down; hidden folders and runs/ are not searched
-    assert views.find_sweeps(tmp_path) == [".", "a", "b/c"]
-    assert views.find_sweeps(tmp_path, max_depth=5) == [".", "a", "b/c", "b/c/d/e/f"]
+    assert sweep_data.find_sweeps(tmp_path) == [".", "a", "b/c"]
+    assert sweep_data.find_sweeps(tmp_path, max_depth=5) == [".", "a", "b/c", "b/c/d/e/f"]
 
 
 def test_load_report_names_the_folder_and_the_problem(tmp_path: Path) -> None:
-    assert views.load_report("  ") == (None, None)
-    result, error = views.load_report(str(tmp_path / "nowhere"))
+    assert sweep_data.load_report("  ") == (None, None)
+    result, error = sweep_data.load_report(str(tmp_path / "nowhere"))
     assert result is None and error is not None
     assert "nowhere" in error and "no such folder" in error
-    result, error = views.load_report(str(tmp_path))
+    result, error = sweep_data.load_report(str(tmp_path))
     assert result is None and "manifest.json" in error and "not the output folder of `dipsim sweep`" in error
 
 
 def test_summary_view_is_the_report_table_sorted_on_request(tiny: Any, sweep_dir: Path) -> None:
     printed = report(sweep_dir, plots=False).summary
-    shown = views.summary_view(tiny)
+    shown = sweep_data.summary_view(tiny)
     assert list(shown["id"]) == list(printed["point_id"])
     assert (shown["p_escalation"].to_numpy() == printed["p_escalation"].to_numpy()).all()
     assert list(shown.columns[2:4]) == [TRUST, RESOLVE]
-    high = views.summary_view(tiny, "P(escalation), highest first")["p_escalation"]
+    high = sweep_data.summary_view(tiny, "P(escalation), highest first")["p_escalation"]
     assert high.is_monotonic_decreasing and sorted(high) == sorted(shown["p_escalation"])
-    assert views.summary_view(tiny, "P(escalation), lowest first")["p_escalation"].is_monotonic_increasing
+    assert sweep_data.summary_view(tiny, "P(escalation), lowest first")["p_escalation"].is_monotonic_increasing
 
 
 def test_rerun_commands_reproduce_the_rows(tiny: Any, capsys: pytest.CaptureFixture[str]) -> None:
     for pid in list(tiny.summary["point_id"])[::5]:  # the first and the last point
-        runs = views.point_runs(views.run_details(tiny), pid)
+        runs = sweep_data.point_runs(sweep_data.run_details(tiny), pid)
         assert list(runs["replication"]) == [0, 1, 2, 3]
         row = runs.iloc[-1]
-        argv = shlex.split(views.rerun_command(tiny, row))
+        argv = shlex.split(sweep_data.rerun_command(tiny, row))
         assert argv[:2] == ["dipsim", "run"] and Path(argv[2]).resolve() == SCENARIO_2022 and "--set" in argv
         capsys.readouterr()
         assert main([*argv[1:], "--json"]) == 0
@@ -128,7 +129,7 @@ def test_rerun_commands_reproduce_the_rows(tiny: Any, capsys: pytest.CaptureFixt
     ],
 )
 def test_each_view_renders_on_a_real_sweep(tiny: Any, component: str, cls: str, figures: int) -> None:
-    box, rc = solara.render(getattr(views, component)(tiny), handle_error=False)
+    box, rc = solara.render(getattr(sweep_page, component)(tiny), handle_error=False)
     assert f"dipsim-sweep-{cls}" in classes(box)
     assert len(images(box, f"dipsim-sweep-{cls}")) == figures
     assert texts(box).strip()
@@ -137,8 +138,8 @@ def test_each_view_renders_on_a_real_sweep(tiny: Any, component: str, cls: str, 
 
 def test_points_and_indices_views_render_alone(tmp_path: Path) -> None:
     names = [f"case {k}" for k in range(len(grid_values()))]
-    named, _ = views.load_report(str(write_sweep(tmp_path / "named", grid_values(), grid_p, names=names)))
-    box, rc = solara.render(views.PointsView(named), handle_error=False)
+    named, _ = sweep_data.load_report(str(write_sweep(tmp_path / "named", grid_values(), grid_p, names=names)))
+    box, rc = solara.render(sweep_page.PointsView(named), handle_error=False)
     assert len(images(box, "dipsim-sweep-points")) == 1
     rc.close()
     problem = {"num_vars": 2, "names": [TRUST, RESOLVE], "bounds": [[0.0, 1.0], [0.2, 1.0]]}
@@ -148,8 +149,8 @@ def test_points_and_indices_views_render_alone(tmp_path: Path) -> None:
     values = [{TRUST: float(a), RESOLVE: float(b)} for a, b in X]
     salib = {"sampler": "morris", "problem": problem, "num_levels": 4}
     out = write_sweep(tmp_path / "morris", values, grid_p, salib=salib, design_rows=list(range(len(X))))
-    result, _ = views.load_report(str(out))
-    box, rc = solara.render(views.IndicesView(result), handle_error=False)
+    result, _ = sweep_data.load_report(str(out))
+    box, rc = solara.render(sweep_page.IndicesView(result), handle_error=False)
     assert "Morris indices of P(escalation)" in texts(box)
     assert len(images(box, "dipsim-sweep-indices")) == 1
     rc.close()
@@ -159,7 +160,7 @@ def test_points_and_indices_views_render_alone(tmp_path: Path) -> None:
 
 
 def test_page_without_a_folder_asks_for_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv(views.RESULTS_ENV, raising=False)
+    monkeypatch.delenv(VIZ_RESULTS_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
     box, rc = solara.render(App(), handle_error=False)
     assert "Choose an output folder of `dipsim sweep`" in texts(box)
@@ -169,7 +170,7 @@ def test_page_without_a_folder_asks_for_one(monkeypatch: pytest.MonkeyPatch, tmp
 
 
 def test_page_shows_the_report_of_a_real_sweep(monkeypatch: pytest.MonkeyPatch, sweep_dir: Path, tiny: Any) -> None:
-    monkeypatch.setenv(views.RESULTS_ENV, str(sweep_dir))
+    monkeypatch.setenv(VIZ_RESULTS_ENV, str(sweep_dir))
     monkeypatch.chdir(sweep_dir.parent.parent)
     box, rc = solara.render(App(), handle_error=False)
     text = texts(box)
@@ -196,7 +197,7 @@ def test_page_shows_the_report_of_a_real_sweep(monkeypatch: pytest.MonkeyPatch, 
 
 
 def test_page_controls_redraw_the_figures(monkeypatch: pytest.MonkeyPatch, sweep_dir: Path, tiny: Any) -> None:
-    monkeypatch.setenv(views.RESULTS_ENV, str(sweep_dir))
+    monkeypatch.setenv(VIZ_RESULTS_ENV, str(sweep_dir))
     box, rc = solara.render(App(), handle_error=False)
     # the survival plot: another censoring, then fewer points
     before = images(box, "dipsim-sweep-survival")
@@ -210,7 +211,7 @@ def test_page_controls_redraw_the_figures(monkeypatch: pytest.MonkeyPatch, sweep
     points.v_model = []
     assert "choose at least one point" in texts(box)
     # one point's runs: another point, another replication, another command
-    runs = views.point_runs(views.run_details(tiny), tiny.summary["point_id"].iloc[-1])
+    runs = sweep_data.point_runs(sweep_data.run_details(tiny), tiny.summary["point_id"].iloc[-1])
     labels = list(select(rc, "Point").items)
     select(rc, "Point").v_model = labels[-1]
     select(rc, "Replication").v_model = 2
@@ -221,7 +222,7 @@ def test_page_controls_redraw_the_figures(monkeypatch: pytest.MonkeyPatch, sweep
     select(rc, "Sort by").v_model = "P(escalation), lowest first"
     tables = [getattr(w, "unsafe_innerHTML", None) or "" for w in all_widgets(box)]
     html = next(t for t in tables if "<th>p_escalation</th>" in t)
-    ids = views.summary_view(tiny, "P(escalation), lowest first")["id"]
+    ids = sweep_data.summary_view(tiny, "P(escalation), lowest first")["id"]
     assert [html.index(f"<td>{pid}</td>") for pid in ids] == sorted(html.index(f"<td>{pid}</td>") for pid in ids)
     assert list(ids) != list(tiny.summary["point_id"])  # the order did change
     assert not errors(box)
@@ -231,7 +232,7 @@ def test_page_controls_redraw_the_figures(monkeypatch: pytest.MonkeyPatch, sweep
 def test_page_reports_a_bad_folder_and_recovers(
     monkeypatch: pytest.MonkeyPatch, sweep_dir: Path, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv(views.RESULTS_ENV, str(sweep_dir))
+    monkeypatch.setenv(VIZ_RESULTS_ENV, str(sweep_dir))
     monkeypatch.setenv(ROOTS_ENV, str(tmp_path))  # the page opens folders under its roots only (issue 8)
     box, rc = solara.render(App(), handle_error=False)
     type_text(field(rc, "Results folder"), str(tmp_path))  # a folder, but not a sweep's
@@ -247,7 +248,7 @@ def test_page_reports_a_bad_folder_and_recovers(
 
 def test_reload_picks_up_runs_written_since(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     out = write_sweep(tmp_path / "grow", grid_values(), grid_p, reps=10)
-    monkeypatch.setenv(views.RESULTS_ENV, str(out))
+    monkeypatch.setenv(VIZ_RESULTS_ENV, str(out))
     box, rc = solara.render(App(), handle_error=False)
     assert "80 run(s)" in texts(box)
     part = next((out / "runs").glob("part-00000.parquet"))
@@ -265,7 +266,7 @@ def test_page_with_errors_only_and_unlisted_points(monkeypatch: pytest.MonkeyPat
     """Every run raised: counts, no curve and no traceback; then points in runs/ but not in points.parquet
     (added to the experiment later) each get a label of their own and can be chosen."""
     out = write_sweep(tmp_path / "failed", grid_values(), grid_p, reps=3, error_every=1)
-    monkeypatch.setenv(views.RESULTS_ENV, str(out))
+    monkeypatch.setenv(VIZ_RESULTS_ENV, str(out))
     box, rc = solara.render(App(), handle_error=False)
     text = texts(box)
     assert "8 point(s), 24 run(s), 24 error(s), 0 escalation(s)" in text
@@ -279,7 +280,7 @@ def test_page_with_errors_only_and_unlisted_points(monkeypatch: pytest.MonkeyPat
     out = write_sweep(tmp_path / "grown", grid_values(), grid_p, reps=5)
     points = pd.read_parquet(out / "points.parquet")
     points.head(2).to_parquet(out / "points.parquet", index=False)  # 6 of the 8 points are not listed
-    monkeypatch.setenv(views.RESULTS_ENV, str(out))
+    monkeypatch.setenv(VIZ_RESULTS_ENV, str(out))
     box, rc = solara.render(App(), handle_error=False)
     labels = list(select(rc, "Point").items)
     assert len(labels) == len(set(labels)) == 8
@@ -293,7 +294,7 @@ def test_page_with_errors_only_and_unlisted_points(monkeypatch: pytest.MonkeyPat
 def test_named_points_and_sobol_designs_get_their_views(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     names = [f"case {k}" for k in range(len(grid_values()))]
     named = write_sweep(tmp_path / "named", grid_values(), grid_p, reps=20, names=names)
-    monkeypatch.setenv(views.RESULTS_ENV, str(named))
+    monkeypatch.setenv(VIZ_RESULTS_ENV, str(named))
     box, rc = solara.render(App(), handle_error=False)
     assert "dipsim-sweep-points" in classes(box) and len(images(box, "dipsim-sweep-points")) == 1
     assert "case 7" in list(select(rc, "Point").items)
@@ -306,7 +307,7 @@ def test_named_points_and_sobol_designs_get_their_views(monkeypatch: pytest.Monk
     values = [{TRUST: float(a), RESOLVE: float(b)} for a, b in X]
     salib = {"sampler": "sobol", "problem": problem, "calc_second_order": False}
     out = write_sweep(tmp_path / "sobol", values, grid_p, reps=20, salib=salib, design_rows=list(range(len(X))))
-    monkeypatch.setenv(views.RESULTS_ENV, str(out))
+    monkeypatch.setenv(VIZ_RESULTS_ENV, str(out))
     box, rc = solara.render(App(), handle_error=False)
     text = texts(box)
     assert "dipsim-sweep-indices" in classes(box) and "Sobol indices of P(escalation)" in text

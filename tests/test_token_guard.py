@@ -1,4 +1,4 @@
-"""The token check in front of a server listening beyond loopback (``sim.token_guard``), as a plain ASGI app:
+"""The token check in front of a server listening beyond loopback (``sim.viz.token_guard``), as a plain ASGI app:
 driven with hand-made scopes and messages, no server and no network."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from sim.token_guard import WS_POLICY_VIOLATION, TokenGuard, cookie_name, is_loopback
+from sim.options import is_loopback
+from sim.viz.token_guard import WS_POLICY_VIOLATION, TokenGuard, cookie_name
 
 TOKEN = "s3cr3t-token-for-tests-0123456789"
 PORT = 8799

@@ -1,7 +1,8 @@
-"""The simulation page without a browser: the data-shaping helpers and figures of ``sim.views`` as plain
-functions, each Solara view rendered with ``solara.render`` for a fresh and a stepped model, and the whole
-page (``sim.app.SimulationPage``) driven through its widgets: Step, a click on a proposal, Reset with a changed
-slider, a bad scenario path and a bad seed. The real server in a browser is tested elsewhere.
+"""The simulation page without a browser: the data-shaping helpers (``sim.viz.data``) and figures
+(``sim.viz.figures``) as plain functions, each Solara view (``sim.viz.components``) rendered with
+``solara.render`` for a fresh and a stepped model, and the whole page (``sim.viz.app.SimulationPage``) driven
+through its widgets: Step, a click on a proposal, Reset with a changed slider, a bad scenario path and a bad
+seed. The real server in a browser is tested elsewhere.
 """
 
 from __future__ import annotations
@@ -21,15 +22,15 @@ import pytest
 import solara
 from matplotlib.figure import Figure
 
-from sim import views
-from sim.app import COMPONENTS, CONFIG_ENV, VizModel, default_controls, model_params
 from sim.cli import main
 from sim.cli.viz import viz_command
 from sim.messages import MAX_VALUE_CHARS
-from sim.options import ROOTS_ENV
+from sim.options import ROOTS_ENV, VIZ_CONFIG_ENV, VIZ_RESULTS_ENV
 from sim.params import Parameters
 from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO, load_scenario
-from sim.ui import png_bytes
+from sim.viz import components, data, figures
+from sim.viz.app import COMPONENTS, VizModel, default_controls, model_params
+from sim.viz.ui import png_bytes
 from tests.widgets import all_widgets, button, errors, field, texts, type_text
 
 GENEVA = dt.date(2022, 1, 10)
@@ -60,7 +61,7 @@ def ended() -> VizModel:
 
 
 def test_bundled_scenarios_are_the_scenario_files():
-    names = views.bundled_scenarios()
+    names = data.bundled_scenarios()
     assert "european_security_2022.yaml" in names and VALIDATION in names
     assert not any(n.startswith("experiments/") for n in names)
     for n in names:
@@ -68,26 +69,26 @@ def test_bundled_scenarios_are_the_scenario_files():
 
 
 def test_resolve_config_a_typed_path_wins():
-    assert views.resolve_config("european_security_2022.yaml", "") == DEFAULT_SCENARIO
-    assert views.resolve_config("european_security_2022.yaml", "  /x/y.yaml ") == Path("/x/y.yaml")
+    assert data.resolve_config("european_security_2022.yaml", "") == DEFAULT_SCENARIO
+    assert data.resolve_config("european_security_2022.yaml", "  /x/y.yaml ") == Path("/x/y.yaml")
 
 
 @pytest.mark.parametrize("text, seed", [("0", 0), (" 42 ", 42), (7, 7), (str(2**63 - 1), 2**63 - 1)])
 def test_parse_seed(text, seed):
-    assert views.parse_seed(text) == seed
-    assert type(views.parse_seed(text)) is int
+    assert data.parse_seed(text) == seed
+    assert type(data.parse_seed(text)) is int
 
 
 @pytest.mark.parametrize("text", ["", "abc", "1.5", "-1", str(2**63)])
 def test_parse_seed_rejects_with_a_readable_message(text):
     with pytest.raises(ValueError, match="seed"):
-        views.parse_seed(text)
+        data.parse_seed(text)
 
 
 @pytest.mark.parametrize("text", ["x" * 100_000, "9" * 4_000, "-" + "9" * 4_000])
 def test_parse_seed_cuts_long_text_in_its_message(text):
     with pytest.raises(ValueError, match="seed") as exc:
-        views.parse_seed(text)
+        data.parse_seed(text)
     message = str(exc.value)
     assert len(message) <= len("seed: must be 0 <= seed < 2**63: ") + MAX_VALUE_CHARS and message.endswith("…")
 
@@ -95,8 +96,8 @@ def test_parse_seed_cuts_long_text_in_its_message(text):
 @pytest.mark.parametrize("name", list(Parameters.model_fields))
 def test_slider_ranges_stay_inside_the_parameter_bounds(name):
     default = getattr(Parameters(), name)
-    spec = views.slider_spec(name, default)
-    low, high, _, _ = views.parameter_bounds(name)
+    spec = data.slider_spec(name, default)
+    low, high, _, _ = data.parameter_bounds(name)
     assert low <= spec["min"] < spec["max"] <= high
     assert spec["value"] == default
     assert (spec["max"] - spec["min"]) / spec["step"] >= 20  # fine enough to be useful
@@ -109,7 +110,7 @@ def test_model_params_offer_scenario_seed_and_every_parameter():
         {"scenario_file": "european_security_2022.yaml", "scenario_path": "", "seed": "0"}, Parameters()
     )
     assert params["scenario_file"]["type"] == "Select"
-    assert params["scenario_file"]["values"] == views.bundled_scenarios()
+    assert params["scenario_file"]["values"] == data.bundled_scenarios()
     assert params["scenario_path"]["type"] == "InputText"
     assert params["seed"] == {"type": "InputText", "value": "0", "label": "Seed"}
     for name in Parameters.model_fields:
@@ -120,7 +121,7 @@ def test_model_params_offer_scenario_seed_and_every_parameter():
 
 def test_parameter_table_lists_every_parameter_with_its_value_and_meaning():
     model = VizModel(seed="1", noise=0.12)
-    table = views.parameter_table(model)
+    table = data.parameter_table(model)
     assert list(table["parameter"]) == list(Parameters.model_fields)
     row = table.set_index("parameter").loc["noise"]
     assert row["value"] == 0.12 and row["set on the page"] == "yes"
@@ -130,12 +131,12 @@ def test_parameter_table_lists_every_parameter_with_its_value_and_meaning():
 
 
 def test_default_controls_follow_the_environment(monkeypatch, tmp_path):
-    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    monkeypatch.delenv(VIZ_CONFIG_ENV, raising=False)
     assert default_controls()["scenario_file"] == "european_security_2022.yaml"
-    monkeypatch.setenv(CONFIG_ENV, str(BUNDLED_CONFIGS / VALIDATION))
+    monkeypatch.setenv(VIZ_CONFIG_ENV, str(BUNDLED_CONFIGS / VALIDATION))
     assert default_controls() == {"scenario_file": VALIDATION, "scenario_path": "", "seed": "0"}
     other = tmp_path / "mine.yaml"
-    monkeypatch.setenv(CONFIG_ENV, str(other))
+    monkeypatch.setenv(VIZ_CONFIG_ENV, str(other))
     assert default_controls()["scenario_path"] == str(other)
 
 
@@ -152,9 +153,9 @@ def test_viz_model_applies_parameters_as_overrides_of_the_file():
 
 
 def test_positions_over_time_starts_with_the_initial_state(geneva):
-    fresh = views.positions_over_time(VizModel())
+    fresh = data.positions_over_time(VizModel())
     assert set(fresh["step"]) == {-1}
-    df = views.positions_over_time(geneva)
+    df = data.positions_over_time(geneva)
     assert sorted(set(df["step"])) == list(range(-1, geneva.day))
     assert df[df["step"] == -1]["date"].iloc[0] == dt.date(2022, 1, 2)
     collected = geneva.positions_frame()
@@ -164,7 +165,7 @@ def test_positions_over_time_starts_with_the_initial_state(geneva):
 
 
 def test_highest_rungs_over_time(geneva):
-    df = views.highest_rungs_over_time(geneva)
+    df = data.highest_rungs_over_time(geneva)
     assert sorted(set(df["step"])) == list(range(-1, geneva.day))
     last = df[df["step"] == geneva.day - 1].set_index("actor")["rung"]
     for i, a in enumerate(geneva.actor_ids):
@@ -173,41 +174,41 @@ def test_highest_rungs_over_time(geneva):
 
 
 def test_rung_matrix(geneva):
-    m = views.rung_matrix(geneva)
+    m = data.rung_matrix(geneva)
     assert list(m.index) == list(m.columns) == geneva.actor_ids
     assert m.loc["RUS", "RUS"] == ""
     assert m.loc["RUS", "UKR"] == geneva.ladder_ids[geneva.rung[geneva.index_of["RUS"], geneva.index_of["UKR"]]]
 
 
 def test_calendar_on_the_day_of_geneva(geneva):
-    info = views.calendar_info(geneva)
+    info = data.calendar_info(geneva)
     assert info["date"] == GENEVA and info["started"]
     assert [v["id"] for v in info["today"]] == ["geneva_ssd"]
     assert info["today"][0]["participants"] == ["USA", "RUS"]
     upcoming = [v["id"] for v in info["upcoming"]]
     assert "geneva_ssd" not in upcoming and upcoming[0] == "nato_russia_council"
-    fresh = views.calendar_info(VizModel())
+    fresh = data.calendar_info(VizModel())
     assert not fresh["started"] and fresh["today"] == [] and len(fresh["upcoming"]) == 10
 
 
 def test_proposal_log_and_reasons_at_geneva(geneva):
-    log = views.proposal_log(geneva)
+    log = data.proposal_log(geneva)
     at_geneva = log[log["venue"] == "geneva_ssd"]
     assert list(at_geneva["proposer"]) == ["USA", "RUS"]
     assert list(log["n"]) == list(range(1, len(log) + 1))
     row = at_geneva.iloc[0]
-    why = views.proposal_reasons(geneva, int(row["step"]), "geneva_ssd", "USA")
-    assert list(why.columns) == views.REASON_COLUMNS
+    why = data.proposal_reasons(geneva, int(row["step"]), "geneva_ssd", "USA")
+    assert list(why.columns) == data.REASON_COLUMNS
     assert "RUS" in set(why["actor"])
     rus = why[why["actor"] == "RUS"].iloc[0]
     assert bool(rus["accepted"]) == ("RUS" in row["accepted_by"])
-    assert views.proposal_log(VizModel()).empty
+    assert data.proposal_log(VizModel()).empty
 
 
 def test_outcome_summary(geneva, ended):
-    kind, text = views.outcome_summary(geneva)
+    kind, text = data.outcome_summary(geneva)
     assert kind == "running" and "10 January 2022" in text
-    kind, text = views.outcome_summary(ended)
+    kind, text = data.outcome_summary(ended)
     assert kind == ended.outcome
     assert f"{dt.date.fromisoformat(ended.result().final_date):%d %B %Y}" in text
 
@@ -227,7 +228,7 @@ def _run_cli(argv: list[str], capsys) -> dict[str, Any]:
 def test_export_command_reproduces_the_run(controls, capsys):
     model = VizModel(**controls)
     model.run()
-    cmd = views.export_command(model.config_path, model.seed, views.parameter_overrides(model))
+    cmd = data.export_command(model.config_path, model.seed, data.parameter_overrides(model))
     argv = shlex.split(cmd)
     assert argv[:2] == ["dipsim", "run"]
     got = _run_cli([*argv[1:], "--json"], capsys)
@@ -239,11 +240,11 @@ def test_export_command_and_yaml_from_a_file_elsewhere(tmp_path, capsys):
     shutil.copy(BUNDLED_CONFIGS / VALIDATION, path)
     model = VizModel(scenario_path=str(path), seed="2", noise=0.25)
     model.run()
-    cmd = views.export_command(path, model.seed, views.parameter_overrides(model))
+    cmd = data.export_command(path, model.seed, data.parameter_overrides(model))
     assert "'" in cmd and "--set parameters.noise=0.25" in cmd
     assert _run_cli([*shlex.split(cmd)[1:], "--json"], capsys) == json.loads(model.result().to_json())
     exported = tmp_path / "exported.yaml"
-    exported.write_text(views.export_yaml(path, views.parameter_overrides(model)), encoding="utf-8")
+    exported.write_text(data.export_yaml(path, data.parameter_overrides(model)), encoding="utf-8")
     again = VizModel(scenario_path=str(exported), seed="2")
     assert again.config_sha256 == model.config_sha256
     assert again.run().to_json() == model.result().to_json()
@@ -255,10 +256,10 @@ def test_export_command_and_yaml_from_a_file_elsewhere(tmp_path, capsys):
 @pytest.mark.parametrize("build", ["trust_network_figure", "escalation_figure", "positions_figure"])
 def test_figures_for_fresh_stepped_and_ended_models(build, geneva, ended):
     for model in (VizModel(), geneva, ended, VizModel(scenario_file=VALIDATION)):
-        fig = getattr(views, build)(model)
+        fig = getattr(figures, build)(model)
         assert isinstance(fig, Figure)
         assert png_bytes(fig)[:4] == b"\x89PNG"
-    assert isinstance(views.positions_figure(geneva, "nato_ukraine"), Figure)
+    assert isinstance(figures.positions_figure(geneva, "nato_ukraine"), Figure)
 
 
 # --------------------------------------------------------------------------- Solara components
@@ -273,11 +274,11 @@ def test_each_view_renders_fresh_and_stepped(component, geneva):
 
 
 def test_views_show_the_state_at_geneva(geneva):
-    box, rc = solara.render(views.CalendarView(geneva), handle_error=False)
+    box, rc = solara.render(components.CalendarView(geneva), handle_error=False)
     text = texts(box)
     assert "Monday 10 January 2022" in text and "Today's venue: 10 Jan · US-Russia talks in Geneva" in text
     rc.close()
-    box, rc = solara.render(views.ProposalLogView(geneva), handle_error=False)
+    box, rc = solara.render(components.ProposalLogView(geneva), handle_error=False)
     entries = rc.find(v.Btn, class_="dipsim-proposal").widgets
     geneva_entries = [b for b in entries if "geneva_ssd" in b.children[0]]
     assert [b.children[0].split(": ")[1].split(" →")[0] for b in geneva_entries] == ["RUS", "USA"]  # newest first
@@ -288,7 +289,7 @@ def test_views_show_the_state_at_geneva(geneva):
     geneva_entries[1].click()  # and closes again
     assert "trust_discount" not in texts(box)
     rc.close()
-    box, rc = solara.render(views.ExportView(geneva), handle_error=False)
+    box, rc = solara.render(components.ExportView(geneva), handle_error=False)
     text = texts(box)
     assert "dipsim run configs/european_security_2022.yaml --seed 0" in text
     assert "<td>concession_rate</td>" in text and Parameters.model_fields["concession_rate"].description in text
@@ -297,14 +298,14 @@ def test_views_show_the_state_at_geneva(geneva):
 
 @solara.component
 def _App():
-    from sim.app import SimulationPage
+    from sim.viz.app import SimulationPage
 
     with solara.AppLayout():  # as the server shows the page: the controls are in the sidebar
         SimulationPage()
 
 
 def test_page_steps_to_geneva_and_explains_a_proposal(monkeypatch):
-    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    monkeypatch.delenv(VIZ_CONFIG_ENV, raising=False)
     box, rc = solara.render(_App(), handle_error=False)
     text = texts(box)
     for cls in ("outcome", "calendar", "network", "proposals", "positions", "escalation", "export"):
@@ -326,7 +327,7 @@ def test_page_steps_to_geneva_and_explains_a_proposal(monkeypatch):
 
 
 def test_page_reset_uses_the_slider_and_seed(monkeypatch):
-    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    monkeypatch.delenv(VIZ_CONFIG_ENV, raising=False)
     box, rc = solara.render(_App(), handle_error=False)
     button(rc, "Step").click()
     slider = next(w for w in rc.find(v.Slider).widgets if w.label == "noise")
@@ -341,7 +342,7 @@ def test_page_reset_uses_the_slider_and_seed(monkeypatch):
 
 
 def test_page_bad_path_or_seed_shows_the_error_and_keeps_the_model(monkeypatch, tmp_path):
-    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    monkeypatch.delenv(VIZ_CONFIG_ENV, raising=False)
     monkeypatch.setenv(ROOTS_ENV, str(tmp_path))  # the page opens files under its roots only (issue 8)
     box, rc = solara.render(_App(), handle_error=False)
     for _ in range(3):
@@ -374,7 +375,7 @@ def test_page_bad_path_or_seed_shows_the_error_and_keeps_the_model(monkeypatch, 
 
 
 def test_page_reports_a_bad_default_scenario(monkeypatch, tmp_path):
-    monkeypatch.setenv(CONFIG_ENV, str(tmp_path / "gone.yaml"))
+    monkeypatch.setenv(VIZ_CONFIG_ENV, str(tmp_path / "gone.yaml"))
     box, rc = solara.render(_App(), handle_error=False)
     assert "gone.yaml: file not found" in errors(box)
     assert "showing the bundled scenario instead" in errors(box)
@@ -386,25 +387,23 @@ def test_page_reports_a_bad_default_scenario(monkeypatch, tmp_path):
 
 
 def test_viz_command_serves_the_page_on_loopback(monkeypatch):
-    monkeypatch.setenv(CONFIG_ENV, "stale")
+    monkeypatch.setenv(VIZ_CONFIG_ENV, "stale")
     argv, env = viz_command(None, "127.0.0.1", 8123)
-    assert argv[1:5] == ["-m", "solara", "run", "sim.app"]
+    assert argv[1:5] == ["-m", "solara", "run", "sim.viz.app"]
     assert argv[argv.index("--host") + 1] == "127.0.0.1" and argv[argv.index("--port") + 1] == "8123"
     assert "--production" in argv and "--no-open" in argv
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
-    assert CONFIG_ENV not in env  # the bundled default, not a leftover
+    assert VIZ_CONFIG_ENV not in env  # the bundled default, not a leftover
     _, env = viz_command(f"configs/{VALIDATION}", "127.0.0.1", 8123)
-    assert Path(env[CONFIG_ENV]).is_absolute() and env[CONFIG_ENV].endswith(VALIDATION)
+    assert Path(env[VIZ_CONFIG_ENV]).is_absolute() and env[VIZ_CONFIG_ENV].endswith(VALIDATION)
 
 
 def test_viz_command_passes_the_results_folder(monkeypatch, tmp_path):
-    from experiments.views import RESULTS_ENV
-
-    monkeypatch.setenv(RESULTS_ENV, "stale")
+    monkeypatch.setenv(VIZ_RESULTS_ENV, "stale")
     _, env = viz_command(None, "127.0.0.1", 8123)
-    assert RESULTS_ENV not in env
+    assert VIZ_RESULTS_ENV not in env
     _, env = viz_command(None, "127.0.0.1", 8123, results=str(tmp_path / "runs" / "grid"))
-    assert env[RESULTS_ENV] == str(tmp_path / "runs" / "grid") and Path(env[RESULTS_ENV]).is_absolute()
+    assert env[VIZ_RESULTS_ENV] == str(tmp_path / "runs" / "grid") and Path(env[VIZ_RESULTS_ENV]).is_absolute()
 
 
 def test_viz_rejects_a_folder_that_is_not_a_sweep_before_starting(tmp_path, capsys):

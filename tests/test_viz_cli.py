@@ -11,7 +11,7 @@ import pytest
 from sim.cli import main
 from sim.cli.viz import viz_command, viz_token
 from sim.options import ROOTS_ENV, TOKEN_ENV
-from sim.serve import main as serve_main
+from sim.viz.serve import main as serve_main
 
 GOOD_TOKEN = "a-token-of-20-chars_"
 
@@ -20,7 +20,7 @@ def test_loopback_is_served_by_solara_run_without_a_token(monkeypatch: pytest.Mo
     monkeypatch.setenv(TOKEN_ENV, "")  # set but empty: no token
     assert viz_token(None, "127.0.0.1") is None and viz_token(None, "localhost") is None
     argv, env = viz_command(None, "127.0.0.1", 8123, token=None)
-    assert argv[1:5] == ["-m", "solara", "run", "sim.app"] and TOKEN_ENV not in env
+    assert argv[1:5] == ["-m", "solara", "run", "sim.viz.app"] and TOKEN_ENV not in env
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.5", "my-laptop.local"])
@@ -39,7 +39,7 @@ def test_a_given_token_wins_from_the_flag_then_the_environment(monkeypatch: pyte
 
 def test_a_guarded_server_is_sim_serve_with_the_token_in_its_environment_only() -> None:
     argv, env = viz_command(None, "0.0.0.0", 8123, token=GOOD_TOKEN)
-    assert argv[1:] == ["-m", "sim.serve", "--host", "0.0.0.0", "--port", "8123"]
+    assert argv[1:] == ["-m", "sim.viz.serve", "--host", "0.0.0.0", "--port", "8123"]
     assert env[TOKEN_ENV] == GOOD_TOKEN and GOOD_TOKEN not in " ".join(argv)  # `ps` shows argv, not env
 
 

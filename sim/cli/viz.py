@@ -1,5 +1,5 @@
 """``dipsim viz``: check what the page is given, then become its server (``solara run`` or, with a token,
-``sim.serve``)."""
+``sim.viz.serve``)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 
 from sim.cli.exits import EXIT_BAD_INPUT, EXIT_OK
-from sim.options import ROOTS_ENV, TOKEN_ENV, VIZ_CONFIG_ENV, VIZ_RESULTS_ENV
+from sim.options import ROOTS_ENV, TOKEN_ENV, VIZ_CONFIG_ENV, VIZ_RESULTS_ENV, is_loopback
 from sim.scenario import ScenarioError, load_scenario
-from sim.token_guard import is_loopback
 
 
 def viz_command(
@@ -25,15 +24,15 @@ def viz_command(
     roots: list[str] | None = None,
     token: str | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    """The command line and environment that serve the app (``sim.app``: its two pages): ``solara run``, or
-    with a ``token``, ``sim.serve`` (the same app behind the token check). ``roots``: the ``--root`` folders."""
+    """The command line and environment that serve the app (``sim.viz.app``: its two pages): ``solara run``, or
+    with a ``token``, ``sim.viz.serve`` (the same app behind the token check). ``roots``: the ``--root`` folders."""
     if token is None:
         argv = [
             sys.executable,
             "-m",
             "solara",
             "run",
-            "sim.app",
+            "sim.viz.app",
             "--host",
             host,
             "--port",
@@ -43,7 +42,7 @@ def viz_command(
             "--no-check-version",  # it asks PyPI, which an offline machine cannot reach
         ]
     else:
-        argv = [sys.executable, "-m", "sim.serve", "--host", host, "--port", str(port)]
+        argv = [sys.executable, "-m", "sim.viz.serve", "--host", host, "--port", str(port)]
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
     for name in (VIZ_CONFIG_ENV, VIZ_RESULTS_ENV, ROOTS_ENV, TOKEN_ENV):
         env.pop(name, None)  # only what this command line says, never a leftover
@@ -72,11 +71,11 @@ def viz_token(given: str | None, host: str) -> str | None:
 
 def cmd_viz(args: argparse.Namespace) -> int:
     # A CONFIG or --results DIR named here may be opened by the page even outside the roots: the person starting
-    # the server chose it (sim.roots). The page still refuses every other path outside them.
+    # the server chose it (sim.viz.roots). The page still refuses every other path outside them.
     if args.config is not None:
         load_scenario(args.config)  # a bad file fails here, with the usual message, not on the page
     if args.results is not None:
-        from experiments.report import check_folder
+        from experiments.sweep_reader import check_folder
 
         check_folder(args.results)  # likewise a folder that is not a sweep's (one still starting is fine)
     for root in args.root:

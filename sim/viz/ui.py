@@ -1,47 +1,16 @@
-"""What both browser pages share (the simulation page, ``sim.views``; the sweep page, ``experiments.views``):
-the ``dipsim run`` command line that reproduces a run, and small Solara pieces (a view's heading, an HTML table,
-a matplotlib figure as a PNG image, the box a view scrolls in). Nothing here imports Mesa.
+"""The small Solara pieces both browser pages are built from (the simulation page, ``sim.viz.components``; the
+sweep page, ``sim.viz.sweep_page``): a view's heading, an HTML table, a matplotlib figure as a PNG image, the box a
+view scrolls in. Kept in one place so the two pages look alike. Nothing here imports Mesa.
 """
 
 from __future__ import annotations
 
 import io
-import shlex
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import solara
-import yaml
 from matplotlib.figure import Figure
-
-
-def display_path(path: str | Path) -> str:
-    """A config path as a command line shows it: relative to the working directory when inside it."""
-    p = Path(path)
-    try:
-        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(p.resolve()) if not p.is_absolute() else str(p)
-
-
-def _yaml_value(v: Any) -> str:
-    if isinstance(v, float):
-        return repr(v)  # shortest text that reads back to the same float
-    return yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("...").strip()
-
-
-def run_command(config: str | Path | None, seed: int, overrides: dict[str, Any], steps: int | None = None) -> str:
-    """The ``dipsim run`` command that reproduces a run: config, seed, horizon and each ``--set PATH=VALUE``."""
-    argv = ["dipsim", "run"]
-    if config is not None:
-        argv.append(display_path(config))
-    argv += ["--seed", str(seed)]
-    if steps is not None:
-        argv += ["--steps", str(steps)]
-    for path in sorted(overrides):
-        argv += ["--set", f"{path}={_yaml_value(overrides[path])}"]
-    return shlex.join(argv)
 
 
 def html_table(df: pd.DataFrame, *, floats: int = 3) -> solara.Element:

@@ -1,146 +1,52 @@
 """The sweep-results page: choose an output folder of ``dipsim sweep`` and explore what ``dipsim report`` shows.
 
-Every table and figure is computed by ``experiments.report``, the same functions ``dipsim report`` uses, so
-the page and the PNGs agree. The page adds what a static report cannot offer:
+Every table and figure is computed by the same functions ``dipsim report`` uses (``experiments.statistics``,
+``experiments.figures``, through ``sim.viz.sweep_data``), so the page and the PNGs agree. The page adds what a
+static report cannot offer:
 - choosing the folder: one of those found under the working directory, or any path;
 - reloading it while a sweep is still running;
 - the parameter on the x axis of the probability plot;
 - which points' Kaplan-Meier curves are drawn, and how runs without escalation are censored;
 - one point's runs, each with the ``dipsim run`` command that reproduces it on its own.
 
-``DIPSIM_VIZ_RESULTS`` (set by ``dipsim viz --results DIR``) is the folder shown first. Folders are opened only
-under the server's roots (``sim.roots``) or under the folder ``--results`` named; any other is refused unread.
+``$DIPSIM_VIZ_RESULTS`` (set by ``dipsim viz --results DIR``) is the folder shown first.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-import pandas as pd
 import solara
 
-from experiments.report import (
-    ReportResult,
-    format_indices,
-    headline,
+from experiments.figures import (
     heatmap_figure,
     heatmap_paths,
     indices_figure,
-    is_named,
-    point_labels,
     points_figure,
     probability_figure,
     probability_paths,
-    report,
     survival_choice,
-    survival_curves,
     survival_figure,
-    varied_paths,
 )
-from experiments.results import load_runs
-from sim.options import VIZ_RESULTS_ENV as RESULTS_ENV
-from sim.roots import OutsideRoots, Roots, server_roots
-from sim.scenario import ScenarioError
-from sim.ui import BOX, WRAP, FigureImage, heading, html_table, run_command
+from experiments.report import ReportResult, format_indices, headline
+from experiments.statistics import survival_curves
+from experiments.sweep_reader import is_named, point_labels
+from sim.options import VIZ_RESULTS_ENV
+from sim.viz.sweep_data import (
+    SORTS,
+    find_sweeps,
+    open_folder,
+    point_runs,
+    rerun_command,
+    run_details,
+    summary_view,
+    sweep_roots,
+)
+from sim.viz.ui import BOX, WRAP, FigureImage, heading, html_table
 
-MAX_DEPTH = 3  # how far below the working directory sweep folders are looked for
 MAX_CURVES = 20  # survival curves drawn at once: more are unreadable (and slow to draw)
-RUN_DETAIL_COLUMNS = ["replication", "seed", "set", "outcome", "escalation_date", "max_rung", "steps_run", "error"]
 CENSORING = {"horizon": "at the horizon", "steps_run": "at each run's last step"}
-SORTS = {
-    "design order": None,
-    "P(escalation), highest first": False,
-    "P(escalation), lowest first": True,
-}
-
-
-def find_sweeps(root: Path, max_depth: int = MAX_DEPTH) -> list[str]:
-    """Sweep output folders under ``root`` (itself included, at most ``max_depth`` levels down, hidden folders
-    skipped): those holding ``manifest.json`` and ``runs/``. Paths relative to ``root``, sorted."""
-    root = Path(root)
-    found = []
-    for here, dirs, files in os.walk(root):
-        rel = Path(here).relative_to(root)
-        if "manifest.json" in files and "runs" in dirs:
-            found.append(rel.as_posix())
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "runs") if len(rel.parts) < max_depth else []
-    return sorted(found)
-
-
-def load_report(folder: str) -> tuple[ReportResult | None, str | None]:
-    """``report(folder, plots=False)``, or the reason the folder cannot be read (None, None for no folder).
-
-    An unforeseen exception's text is cut (``sim.messages.cut``): it may quote a file's contents."""
-    from sim.messages import MAX_PROBLEM_CHARS, cut
-
-    if not folder.strip():
-        return None, None
-    try:
-        return report(Path(folder.strip()).expanduser(), plots=False), None
-    except ScenarioError as exc:
-        return None, str(exc)
-    except Exception as exc:  # noqa: BLE001 - a folder damaged in a way no check foresaw: a message, no traceback
-        return None, f"{folder.strip()}: cannot be read ({type(exc).__name__}: {cut(str(exc), MAX_PROBLEM_CHARS)})"
-
-
-def sweep_roots() -> Roots:
-    """What the sweep page may open: the server's roots and the folder ``dipsim viz --results`` named."""
-    named = os.environ.get(RESULTS_ENV, "").strip()
-    return server_roots().with_folders([named]) if named else server_roots()
-
-
-def open_folder(folder: str, roots: Roots) -> tuple[ReportResult | None, str | None]:
-    """``load_report`` of a folder under ``roots`` (by its resolved path, the one checked), or why not."""
-    if not folder.strip():
-        return None, None
-    try:
-        resolved = roots.check(folder.strip())
-    except OutsideRoots as exc:
-        return None, str(exc)
-    return load_report(str(resolved))
-
-
-def summary_view(result: ReportResult, sort: str = "design order") -> pd.DataFrame:
-    """The summary table as shown: point label, varied values, runs, errors, escalations, P and its interval."""
-    t = result.summary
-    ascending = SORTS[sort]
-    if ascending is not None:
-        t = t.sort_values("p_escalation", ascending=ascending, kind="stable", na_position="last")
-    labels = point_labels(result.sweep)
-    varied = varied_paths(result.sweep)
-    view = pd.DataFrame({"point": [labels.get(pid, pid) for pid in t["point_id"]], "id": t["point_id"]})
-    for p in varied:
-        view[p] = t[p].to_numpy()
-    for col in ("runs", "errors", "escalations", "p_escalation", "ci_low", "ci_high", "mean_escalation_step"):
-        view[col] = t[col].to_numpy()
-    return view.reset_index(drop=True)
-
-
-def run_details(result: ReportResult) -> pd.DataFrame:
-    """``RUN_DETAIL_COLUMNS`` of the runs the report counted (a sweep still running may have written more since:
-    the page shows one reading of the folder until Reload)."""
-    runs = load_runs(result.out, columns=["point_id", *RUN_DETAIL_COLUMNS])
-    return runs.merge(result.sweep.runs[["point_id", "replication"]], on=["point_id", "replication"])
-
-
-def point_runs(details: pd.DataFrame, point_id: str) -> pd.DataFrame:
-    """One point's rows of ``run_details``, in replication order."""
-    runs = details[details["point_id"] == point_id]
-    return runs[RUN_DETAIL_COLUMNS].sort_values("replication").reset_index(drop=True)
-
-
-def rerun_command(result: ReportResult, run: pd.Series) -> str:
-    """The ``dipsim run`` command that repeats one run of the sweep alone: its scenario, the point's values as
-    ``--set``, the run's seed and the sweep's horizon (docs/experiments.md: a run depends on nothing else)."""
-    manifest = result.sweep.manifest
-    overrides = json.loads(run["set"]) if isinstance(run.get("set"), str) else {}
-    horizon = manifest.get("horizon")
-    return run_command(manifest.get("scenario"), int(run["seed"]), overrides, int(horizon) if horizon else None)
-
-
-# --------------------------------------------------------------------------- Solara components
 
 
 @solara.component
@@ -290,7 +196,7 @@ def PointRunsView(result: ReportResult) -> None:
 @solara.component
 def SweepPage() -> None:
     """The page: the folder chooser in the sidebar; the report's tables and figures for the chosen folder."""
-    folder = solara.use_reactive(os.environ.get(RESULTS_ENV, ""))
+    folder = solara.use_reactive(os.environ.get(VIZ_RESULTS_ENV, ""))
     reloads = solara.use_reactive(0)
     roots = solara.use_memo(sweep_roots, [])
     result, error = solara.use_memo(lambda: open_folder(folder.value, roots), [folder.value, reloads.value])

@@ -1,16 +1,16 @@
 """dipsim's browser app: the simulation page (Mesa's SolaraViz: Step, Play, Reset, with dipsim's views) at
-``/``, and the sweep-results page (``experiments.views``) at ``/sweep``; tabs in the app bar switch between them.
+``/``, and the sweep-results page (``sim.viz.sweep_page``) at ``/sweep``; tabs in the app bar switch between them.
 
-Run it with ``dipsim viz [CONFIG] [--results DIR]`` (or ``python -m solara run sim.app``). The default scenario
+Run it with ``dipsim viz [CONFIG] [--results DIR]`` (or ``python -m solara run sim.viz.app``). The default scenario
 is ``$DIPSIM_VIZ_CONFIG`` (set by ``dipsim viz CONFIG``), else the bundled 2022 scenario.
 
 Controls (Mesa's model parameters; they take effect on Reset): a bundled scenario or a path to a scenario
-file (a path wins), the seed, and one slider per model parameter; or an uploaded scenario file (``sim.upload``),
+file (a path wins), the seed, and one slider per model parameter; or an uploaded scenario file (``sim.viz.upload``),
 which wins over both while it is used. A path that cannot be loaded shows the loader's error on the page, without
 any value from the file, and keeps the model that was shown. The page opens only files under its roots
-(``sim.roots``: ``configs/``, the working directory, ``dipsim viz --root DIR``, and the ``CONFIG`` named on the
+(``sim.viz.roots``: ``configs/``, the working directory, ``dipsim viz --root DIR``, and the ``CONFIG`` named on the
 ``dipsim viz`` command line); any other path is refused without being read. A scenario above ``sim.size``'s
-limits is refused with its estimate before its model is made (``sim.page_size``).
+limits is refused with its estimate before its model is made (``sim.viz.page_size``).
 
 ``SimulationPage`` is a component, not a ``SolaraViz(...)`` element built at import: each browser session (and each
 reload) gets its own fresh model instead of sharing, and stepping, one module-level instance.
@@ -26,13 +26,10 @@ import solara
 from mesa.visualization import Slider, SolaraViz
 
 from sim.model import DiplomacyModel
-from sim.options import VIZ_CONFIG_ENV as CONFIG_ENV
-from sim.page_size import check_size
+from sim.options import VIZ_CONFIG_ENV
 from sim.params import Parameters
-from sim.roots import Roots, server_roots
 from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO, ScenarioError, load_scenario
-from sim.upload import UploadPanel, discard, upload_dir
-from sim.views import (
+from sim.viz.components import (
     CalendarView,
     EscalationView,
     ExportView,
@@ -40,11 +37,11 @@ from sim.views import (
     PositionsView,
     ProposalLogView,
     TrustNetworkView,
-    bundled_scenarios,
-    parse_seed,
-    resolve_config,
-    slider_spec,
 )
+from sim.viz.data import bundled_scenarios, parse_seed, resolve_config, slider_spec
+from sim.viz.page_size import check_size
+from sim.viz.roots import Roots, server_roots
+from sim.viz.upload import UploadPanel, discard, upload_dir
 
 DEFAULT_CHOICE = DEFAULT_SCENARIO.relative_to(BUNDLED_CONFIGS).as_posix()
 
@@ -160,13 +157,13 @@ def page_roots() -> Roots:
     """What the simulation page may open: the server's roots, the folder of uploads, and the scenario named by
     ``$DIPSIM_VIZ_CONFIG`` (``dipsim viz CONFIG``: its starter chose that one file, wherever it is)."""
     roots = server_roots().with_private([upload_dir()])
-    named = os.environ.get(CONFIG_ENV, "").strip()
+    named = os.environ.get(VIZ_CONFIG_ENV, "").strip()
     return roots.with_files([named]) if named else roots
 
 
 def default_controls() -> dict[str, Any]:
     """The controls' initial values: ``$DIPSIM_VIZ_CONFIG`` as the bundled choice if it is one, else as a path."""
-    env = os.environ.get(CONFIG_ENV, "").strip()
+    env = os.environ.get(VIZ_CONFIG_ENV, "").strip()
     choice, path = DEFAULT_CHOICE, ""
     if env:
         p = Path(env).expanduser().resolve()
@@ -252,7 +249,7 @@ def SimulationPage() -> None:
 @solara.component
 def SweepResultsPage() -> None:
     # Imported when the page is first shown: the simulation page does not need pandas' Parquet readers.
-    from experiments.views import SweepPage
+    from sim.viz.sweep_page import SweepPage
 
     SweepPage()
 
@@ -268,7 +265,7 @@ def Layout(children: list[Any]) -> solara.Element:
     return solara.AppLayout(children=[solara.AppBar(children=[tabs]), *children])
 
 
-# Solara's routing: ``solara run sim.app`` serves these (the module has no ``Page``); ``Layout`` wraps both.
+# Solara's routing: ``solara run sim.viz.app`` serves these (the module has no ``Page``); ``Layout`` wraps both.
 routes = [
     solara.Route(path="/", component=SimulationPage, label="Simulation", layout=Layout),
     solara.Route(path="sweep", component=SweepResultsPage, label="Sweep results"),

@@ -13,7 +13,6 @@ A plain ASGI class (no Starlette), so it wraps Solara's Starlette app without de
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -30,16 +29,6 @@ REFUSED = (
     b"401 Unauthorized: this server needs its token. Open the address dipsim viz printed when it started "
     b"(http://HOST:PORT/?token=...), or ask whoever started it.\n"
 )
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (as given to ``--host``) only accepts connections from this machine."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:  # a host name other than localhost: it may resolve to any interface
-        return False
 
 
 def cookie_name(scope: Scope) -> str:

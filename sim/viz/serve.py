@@ -1,4 +1,4 @@
-"""``python -m sim.serve --host HOST --port PORT``: the browser app behind its token (``$DIPSIM_VIZ_TOKEN``).
+"""``python -m sim.viz.serve --host HOST --port PORT``: the browser app behind its token (``$DIPSIM_VIZ_TOKEN``).
 
 ``dipsim viz`` starts this instead of ``solara run`` when the server is guarded (``--host`` beyond loopback,
 or a token given). ``solara run`` hands uvicorn Solara's app by import string, leaving no place for a
@@ -18,9 +18,9 @@ import socket
 import sys
 
 from sim.options import TOKEN_ENV
-from sim.token_guard import TokenGuard
+from sim.viz.token_guard import TokenGuard
 
-APP_MODULE = "sim.app"
+APP_MODULE = "sim.viz.app"
 
 
 def _free_port(host: str) -> int:
@@ -31,13 +31,13 @@ def _free_port(host: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m sim.serve", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m sim.viz.serve", description=__doc__.splitlines()[0])
     p.add_argument("--host", required=True)
     p.add_argument("--port", type=int, required=True, help="0: any free port")
     args = p.parse_args(argv)
     token = os.environ.get(TOKEN_ENV, "")
     if not token:
-        print(f"sim.serve: ${TOKEN_ENV} is empty: a guarded server needs a token", file=sys.stderr)
+        print(f"sim.viz.serve: ${TOKEN_ENV} is empty: a guarded server needs a token", file=sys.stderr)
         return 2
     port = args.port or _free_port(args.host)
     # Read by Solara when its server modules are imported, so set before importing them.

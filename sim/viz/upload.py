@@ -1,13 +1,13 @@
 """Uploading a scenario file through the simulation page (issue 8, item 1).
 
-The page opens typed paths only under its roots (``sim.roots``); a scenario kept anywhere else on the
+The page opens typed paths only under its roots (``sim.viz.roots``); a scenario kept anywhere else on the
 visitor's machine is uploaded instead. Its bytes are written to a private folder of this server process
 (``upload_dir``, mode 0700, removed at exit), which the page counts among its roots, and validated there by the
 same loader as every other scenario file, so an upload then behaves exactly as a typed path: Reset runs it, the
 sliders override its parameters, and the export view's command and YAML download work from it.
 
 What a visitor can leave on the server's disk is bounded: an upload that fails validation (or is above the
-size limits, ``sim.page_size``) is deleted at once; a session keeps at most the upload it chose and the one its
+size limits, ``sim.viz.page_size``) is deleted at once; a session keeps at most the upload it chose and the one its
 shown model came from (choosing another, or "Stop using the upload", deletes the one no longer needed, and the
 session's end deletes both); and all sessions' uploads together are capped at ``MAX_STORED_BYTES``, above which
 an upload is refused with a message saying so.
@@ -33,8 +33,8 @@ from typing import Any, BinaryIO
 import solara
 from ipyvuetify.extra import FileInput
 
-from sim.page_size import TooBig, check_size
 from sim.scenario import ScenarioError, load_scenario
+from sim.viz.page_size import TooBig, check_size
 
 MAX_UPLOAD_BYTES = 1_000_000  # the bundled 2022 scenario is 30 kB; a scenario 30 times larger is not a scenario
 MAX_STORED_BYTES = 50 * MAX_UPLOAD_BYTES  # every session's uploads together (a session keeps at most two)
