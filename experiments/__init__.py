@@ -1,1 +1,1 @@
-"""Experiments: sweeps and batch runs over scenarios (filled in by later issues)."""
+"""The batch runner: experiment files, sweeps into resumable folders, their reports, and benchmarks."""
