@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.rules.bargaining import Evaluation, Group, Problem, Proposal, Side, best_package, evaluate
+from sim.rules.acceptance import Evaluation, Side, evaluate
+from sim.rules.bargaining import Group, Problem, Proposal, best_package
 
 if TYPE_CHECKING:
     from sim.model import DiplomacyModel

@@ -23,7 +23,8 @@ from agents.agents import AGENT_CLASSES, DiplomaticActor
 from sim.params import Parameters
 from sim.result import RunResult
 from sim.rules import peace
-from sim.rules.bargaining import Problem, Side, group_probabilities, rule_met
+from sim.rules.acceptance import Side
+from sim.rules.bargaining import Problem, group_probabilities, rule_met
 from sim.rules.dynamics import (
     concession,
     desired_rung,
