@@ -91,19 +91,23 @@ def crossings(outcome: Array, include: Array, low: Array, high: Array) -> Array:
 def acceptance(
     value: Array, status_quo: Array, war_cdf: Callable[[Array], Array], blocked: Array, ultimatum: bool
 ) -> Array:
-    """Probability that a side accepts a package; 0 or 1 for a side that knows its cost of war.
+    """Probability that a side accepts a package; 0 or 1 for the side itself, which knows its cost.
 
     The side accepts iff it is not ``blocked`` (red line crossed, linked issue left out) and
-    ``V + eps >= R`` with ``R = max(U(b), W - c)``, or ``R = W - c`` at an ultimatum, where no deal
-    means war (Fearon 1995). So ``P = 1[not blocked] * 1[ultimatum or V + eps >= U(b)] *
-    P(W - c <= V + eps)``; ``war_cdf(y)`` is ``P(W - c <= y)``: ``1[W - c <= y]`` for the side
-    itself, the survival ``S(W - y)`` of its cost prior for a proposer.
+    ``V >= R`` with ``R = max(U(b), W - c)``, or ``R = W - c`` at an ultimatum, where no deal means
+    war (Fearon 1995), both up to rounding (``eps``): ``P = 1[not blocked] * 1[ultimatum or
+    V + eps >= U(b)] * P(W - c <= V)``. ``war_cdf(V)`` is ``P(W - c <= V)``: ``known_war_option``
+    for the side itself, the survival ``S(W - V)`` of its cost prior for a proposer (``Sides``).
     """
-    clear = value + _EPS
-    p = war_cdf(clear)
+    p = war_cdf(value)
     if not ultimatum:
-        p = np.where(clear >= status_quo, p, 0.0)
+        p = np.where(value + _EPS >= status_quo, p, 0.0)
     return np.where(blocked, 0.0, p)
+
+
+def known_war_option(war_option: float) -> Callable[[Array], Array]:
+    """``P(W - c <= V)`` for a side that knows its war option ``W - c``: ``1[W - c <= V + eps]``."""
+    return lambda value: np.asarray(war_option <= value + _EPS, dtype=float)
 
 
 class Sides:
@@ -147,9 +151,9 @@ class Sides:
         )
         return gains.sum(axis=-1)
 
-    def war_cdf(self, y: Array) -> Array:
-        """``P(W - c <= y)`` under each side's prior over its cost ``c`` (sides on the last axis)."""
-        return survival(self.prior_kind, *self.prior, self.war - y, self.kinds)
+    def war_cdf(self, value: Array) -> Array:
+        """``P(W - c <= V) = S(W - V)`` under each side's prior over its cost (sides on the last axis)."""
+        return survival(self.prior_kind, *self.prior, self.war - value, self.kinds)
 
     def belief(self, change: Array, crossed: Array, ultimatum: bool, red_lines_public: bool) -> Array:
         """The proposer's belief that each side accepts: ``acceptance`` over the cost prior, (K, S).
@@ -196,7 +200,7 @@ def evaluate(
     undiscounted = float(sq + one.changes(x, inc, compliance, np.ones(1))[0, 0])
     war = side.war_value - private_cost
     blocked = crossed.size + missing.size > 0
-    ok = bool(acceptance(np.array(value), sq, lambda y: np.float64(war <= y), blocked, ultimatum))
+    ok = bool(acceptance(np.array(value), sq, known_war_option(war), blocked, ultimatum))
     if crossed.size:
         reason = "crosses red line"
     elif missing.size:
