@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.rules.acceptance import Side, Sides, acceptance, crossings, evaluate, known_war_option
+from sim.rules.acceptance import Evaluation, Side, Sides, acceptance, crossings, evaluate, known_war_option
 from sim.rules.bargaining import Group, Problem, _Moves, _Stacked, expected_utility, group_probabilities
 
 TOL = 1e-12
@@ -44,6 +44,21 @@ class Case:
     @property
     def outcome(self) -> np.ndarray:
         return np.where(self.include, self.values, self.baseline)
+
+    def answer(self, side: Side, k: int, s: int) -> Evaluation:
+        """Side ``side`` (the ``s``-th, for its cost) answers package ``k``."""
+        return evaluate(
+            side,
+            self.outcome[k],
+            self.include[k],
+            self.baseline,
+            self.compliance,
+            self.open_issues,
+            private_cost=float(self.costs[s]),
+            binding=self.binding,
+            legal_boost=self.legal_boost,
+            ultimatum=self.ultimatum,
+        )
 
     def problem(self, sides: list[Side], members: int = 0, **kw: object) -> Problem:
         """Sides as groups (the first ``members`` + 1 as one bloc), proposed to by the first side."""
@@ -124,18 +139,7 @@ def test_the_decision_is_the_batch_of_one(case: Case) -> None:
     accepted = acceptance(value, sides.u_base_sum, known_war_option(war), blocked, case.ultimatum)
     for k in range(x.shape[0]):
         for s, side in enumerate(case.sides):
-            ev = evaluate(
-                side,
-                x[k],
-                inc[k],
-                case.baseline,
-                case.compliance,
-                case.open_issues,
-                private_cost=float(case.costs[s]),
-                binding=case.binding,
-                legal_boost=case.legal_boost,
-                ultimatum=case.ultimatum,
-            )
+            ev = case.answer(side, k, s)
             assert ev.value == pytest.approx(value[k, s], rel=0, abs=TOL)
             assert ev.status_quo_value == pytest.approx(sides.u_base_sum[s], rel=0, abs=TOL)
             assert ev.war_option == war[s]
@@ -157,18 +161,7 @@ def test_the_belief_with_a_known_cost_is_the_decision(case: Case) -> None:
     belief = group_probabilities(prob, case.values, case.include, case.binding)
     for k in range(case.values.shape[0]):
         for s, side in enumerate(known):
-            ev = evaluate(
-                side,
-                case.outcome[k],
-                case.include[k],
-                case.baseline,
-                case.compliance,
-                case.open_issues,
-                private_cost=float(case.costs[s]),
-                binding=case.binding,
-                legal_boost=case.legal_boost,
-                ultimatum=case.ultimatum,
-            )
+            ev = case.answer(side, k, s)
             if ev.missing_linkage or abs(ev.value - ev.war_option) < 1e-9:
                 continue
             assert belief[k, s] == float(ev.accepted)

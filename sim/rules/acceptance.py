@@ -75,9 +75,14 @@ def weighted_gains(
     the trust in their keeping (the commitment problem; Fearon 1995). Elementwise, so full
     packages (K, S, m) and single-issue moves (S, K) share it.
     """
-    d = np.abs(outcome - position)
-    u = -salience * (d if risk is None else d**risk)
+    u = _utility(outcome, position, salience, risk)
     return discounted_gains(np.where(include, u - u_base, 0.0), compliance, trust_eff)
+
+
+def _utility(outcome: Array, position: Array, salience: Array, risk: Array | float | None) -> Array:
+    """``issue_utilities``, with ``risk=None`` for ``r = 1`` so that the power is skipped."""
+    d = np.abs(outcome - position)
+    return -salience * (d if risk is None else d**risk)
 
 
 def crossings(outcome: Array, include: Array, low: Array, high: Array) -> Array:
@@ -129,8 +134,7 @@ class Sides:
         self.linked = np.zeros(self.pos.shape, dtype=bool)
         for k, s in enumerate(sides):
             self.linked[k, sorted(s.linkage)] = True
-        d = np.abs(baseline - self.pos)
-        self.u_base = -self.sal * (d if self.exponent is None else d**self.exponent)
+        self.u_base = _utility(baseline, self.pos, self.sal, self.exponent)
         self.u_base_sum = self.u_base.sum(axis=-1)
 
     def trust_eff(self, binding: bool, legal_boost: float) -> Array:
