@@ -12,19 +12,23 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.rules.bargaining import Evaluation, Group, Problem, Proposal, Side, best_package, evaluate
+from sim.rules.acceptance import Evaluation, Side, evaluate
+from sim.rules.bargaining import Group, Problem, Proposal, best_package
 
 if TYPE_CHECKING:
-    from sim.model import DiplomacyModel
     from sim.scenario import Actor
+    from sim.world import World
 
 
 class DiplomaticActor(mesa.Agent):
-    """An actor of the scenario; ``index`` is its row in the model's arrays."""
+    """An actor of the scenario; ``index`` is its row in the model's arrays.
 
-    model: DiplomacyModel
+    It reads the model only through ``sim.world.World`` (the model is a ``mesa.Model`` that
+    satisfies it), so the agents never import the model."""
 
-    def __init__(self, model: DiplomacyModel, spec: Actor, index: int):
+    model: World
+
+    def __init__(self, model: World, spec: Actor, index: int):
         super().__init__(model)
         self.spec = spec
         self.index = index

@@ -3,14 +3,14 @@
 One step is one calendar step (a day by default), in this order: exogenous events; the day's
 venues (proposals, evaluations, agreements, position and trust updates); members' pull toward
 their blocs; each actor's choice of rung toward every other actor; the end-of-run check; data
-collection. The rules are pure functions in ``sim.rules``; this module only wires them to the
-scenario and keeps the state in numpy arrays, with agents as views on them.
+collection. The rules are pure functions in ``sim.rules`` and the venue protocol is
+``sim.venues``; this module keeps the state in numpy arrays, with agents as views on them, and
+steps it. Agents and venues see the model only as a ``sim.world.World``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,42 +23,11 @@ from agents.agents import AGENT_CLASSES, DiplomaticActor
 from sim.params import Parameters
 from sim.result import RunResult
 from sim.rules import peace
-from sim.rules.bargaining import Problem, Side, group_probabilities, rule_met
-from sim.rules.dynamics import (
-    concession,
-    desired_rung,
-    move_toward_proposal,
-    next_rung,
-    pull_toward_bloc,
-    talks_option_value,
-    update_trust,
-)
-from sim.rules.utility import compromise, issue_utilities
+from sim.rules.acceptance import Side
+from sim.rules.dynamics import desired_rung, next_rung, pull_toward_bloc, talks_option_value, update_trust
 from sim.rules.war import CostPriors, coalition_capability, war_values, win_probability
 from sim.scenario import Scenario, ScenarioError, Venue, config_sha256, load_scenario
-
-# The decision log: one row per evaluation of a package, with what was compared (why it was accepted or not).
-DECISION_COLUMNS = [
-    "step",
-    "date",
-    "venue",
-    "proposer",
-    "actor",
-    "package",
-    "legal_form",
-    "accepted",
-    "reason",
-    "value",
-    "status_quo_value",
-    "war_option",
-    "reservation",
-    "trust",
-    "trust_effective",
-    "trust_discount",
-    "crossed_red_lines",
-    "missing_linkage",
-    "ratification",
-]
+from sim.venues import DECISION_COLUMNS, hold
 
 
 class DiplomacyModel(mesa.Model):
@@ -208,7 +177,7 @@ class DiplomacyModel(mesa.Model):
 
     def side_facing(self, i: int, proposer: int, ultimatum: bool) -> Side:
         """Actor ``i`` as a recipient of ``proposer``'s package."""
-        war = self._war[i, proposer] if ultimatum else self._best_war[i]
+        war = self.war[i, proposer] if ultimatum else self.best_war[i]
         return self.actor_agents[i].side(self.trust[i, proposer], war)
 
     # ------------------------------------------------------------------ step
@@ -224,7 +193,7 @@ class DiplomacyModel(mesa.Model):
             self._refresh_war()
         for venue in venues:
             if self.outcome is None:
-                self._hold(venue, t)
+                hold(self, venue, t)
         if self.outcome is None:
             self._bloc_pull()
             self._refresh_war()
@@ -259,184 +228,9 @@ class DiplomacyModel(mesa.Model):
                 self.salience[i, j] = float(np.clip(self.salience[i, j] + e.delta, 0.0, 1.0))
 
     def _refresh_war(self) -> None:
-        self._war = self.war_matrix()
-        masked = np.where(self.can_fight, self._war, -np.inf)
-        self._best_war = np.where(self.can_fight.any(axis=1), masked.max(axis=1), -np.inf)
-
-    # ------------------------------------------------------------------ venues
-
-    def _hold(self, venue: Venue, t: int) -> None:
-        """A meeting: participants, chair first, each table a package to all the others (at an
-        ultimatum only the chair does, once)."""
-        parts = [self.index_of[p] for p in venue.order]
-        present = set(parts)
-        ultimatum = venue.format == "ultimatum"
-        agenda = np.zeros(len(self.issue_ids), dtype=bool)
-        agenda[[self.issue_index[j] for j in venue.agenda]] = True
-        record = {
-            "id": venue.id,
-            "name": venue.name,
-            "date": venue.date.isoformat(),
-            "step": t,
-            "participants": list(venue.order),
-            "proposals": [],
-        }
-        self.venue_log.append(record)
-        for k in parts[:1] if ultimatum else parts:
-            open_issues = agenda & ~self.agreed
-            if not open_issues.any():
-                break
-            others = [r for r in parts if r != k]
-            groups = tuple(self.actor_agents[r].as_group(k, ultimatum, present) for r in others)
-            if ultimatum:
-                no_deal = self._war[k, others[0]] - self.private_cost[k]
-            else:
-                no_deal = float(issue_utilities(self.baseline, self.position[k], self.salience[k], self.risk[k]).sum())
-            me = self.actor_agents[k].side(self.trust[k, others].mean(), self._best_war[k])
-            problem = Problem(
-                proposer=me,
-                groups=groups,
-                baseline=self.baseline.copy(),
-                open_issues=open_issues,
-                compliance=self.compliance,
-                allowed=self.allowed,
-                no_deal=float(no_deal),
-                venue_rule=venue.decision_rule,
-                ultimatum=ultimatum,
-                legal_boost=self.params.legal_boost,
-                red_lines_public=self.config.beliefs.red_lines == "public",
-            )
-            anchor = compromise(self.position[parts], self.capability[parts], self.salience[parts])
-            proposal = self.actor_agents[k].propose(problem, anchor)
-            self._decide(venue, t, k, others, present, groups, problem, proposal, record)
-            if self.outcome is not None:
-                break
-
-    def _decide(self, venue, t, k, others, present, groups, problem, proposal, record) -> None:
-        """Recipients respond; the package is adopted by the venue's rule; agreements bind."""
-        binding = proposal.legal_form == "legally_binding"
-        believed = group_probabilities(problem, proposal.values[None], proposal.include[None], binding)[0]
-        package = {self.issue_ids[j]: round(float(proposal.values[j]), 6) for j in np.flatnonzero(proposal.include)}
-        accepted_groups: list[bool] = []
-        yes: set[int] = {k}
-        for r, group in zip(others, groups, strict=True):
-            evals = [
-                self.actor_agents[self.index_of[s.id]].respond(s, proposal, problem)
-                for s in (group.head, *group.members)
-            ]
-            for ev in evals:
-                self._log_decision(venue, t, k, ev, package, proposal.legal_form)
-            ok = evals[0].accepted and rule_met([e.accepted for e in evals[1:]], group.rule)
-            accepted_groups.append(ok)
-            if ok:
-                yes.add(r)
-        adopted = rule_met(accepted_groups, venue.decision_rule, extra_yes=1)
-        record["proposals"].append(
-            {
-                "proposer": self.actor_ids[k],
-                "recipients": [self.actor_ids[r] for r in others],
-                "package": package,
-                "legal_form": proposal.legal_form,
-                "accepted_by": [self.actor_ids[r] for r in others if r in yes],
-                "rejected_by": [self.actor_ids[r] for r in others if r not in yes],
-                "adopted": adopted,
-            }
-        )
-        if adopted:
-            # A package accepted within one alliance family coordinates positions but settles nothing.
-            if len({int(self.side_of[x]) for x in yes}) > 1:
-                bound = sorted(yes | {mem for x in yes for mem in self.members.get(x, [])})
-                for j in np.flatnonzero(proposal.include):
-                    if self._ratified(venue, t, k, j, yes, present, proposal, problem, package):
-                        self.agreed[j] = True
-                        self.baseline[j] = proposal.values[j]
-                        self.party[bound, j] = 1.0
-                        self.agreements.append(
-                            {
-                                "issue": self.issue_ids[j],
-                                "value": round(float(proposal.values[j]), 6),
-                                "venue": venue.id,
-                                "step": t,
-                                "date": venue.date.isoformat(),
-                                "parties": sorted(self.actor_ids[x] for x in yes),
-                            }
-                        )
-        elif problem.ultimatum:
-            self._record_war(k, others[0], t)
-        self._after_proposal(k, others, yes, proposal, believed)
-
-    def _ratified(self, venue, t, k, j, yes, present, proposal, problem, package) -> bool:
-        """Issue ``j`` of an adopted package binds when every actor with competence for it consents:
-        those at the table by accepting, those absent by ratifying the package (Putnam 1988's
-        two-level game; nothing about Ukraine without Ukraine)."""
-        deciders = np.flatnonzero(self.competence[:, j])
-        for d in deciders:
-            if d in yes:
-                continue
-            if d in present:
-                return False
-            ratifying = replace(problem, ultimatum=False)  # an absent actor weighs peace as usual
-            ev = self.actor_agents[d].respond(self.side_facing(d, k, False), proposal, ratifying)
-            self._log_decision(venue, t, k, ev, package, proposal.legal_form, ratification=True)
-            if not ev.accepted:
-                return False
-        return True
-
-    def _after_proposal(self, k: int, others: list[int], yes: set[int], proposal, believed: np.ndarray) -> None:
-        """Positions move toward the proposal; trust answers concessions and rejections."""
-        p = self.params
-        before = self.position.copy()
-        for g, r in enumerate(others):
-            share = self.capability[k] / max(self.capability[k] + self.capability[r], 1e-12)
-            self.position[r] = move_toward_proposal(
-                before[r],
-                proposal.values,
-                proposal.include,
-                self.salience[r],
-                self.red_low[r],
-                self.red_high[r],
-                p.concession_rate,
-                self.flexibility[r],
-                self.trust[r, k],
-                share,
-            )
-            # A proposer with no stance on an issue concedes nothing there: measure from the baseline.
-            stance = np.where(self.salience[k] > 0, before[k], self.baseline)
-            good = concession(before[r], stance, proposal.values, proposal.include, self.salience[r])
-            self.trust[r, k] = update_trust(self.trust[r, k], good, 0.0, p.trust_gain, p.loss_aversion)
-            # The proposer learns from the answer as much as it surprises it (Kydd 2005).
-            if r in yes:
-                self.trust[k, r] = update_trust(self.trust[k, r], 1.0 - believed[g], 0.0, p.trust_gain, p.loss_aversion)
-            else:
-                self.trust[k, r] = update_trust(self.trust[k, r], 0.0, believed[g], p.trust_gain, p.loss_aversion)
-
-    def _log_decision(
-        self, venue: Venue, t: int, k: int, ev, package: dict[str, float], form: str, ratification: bool = False
-    ) -> None:
-        self.datacollector.add_table_row(
-            "decisions",
-            {
-                "step": t,
-                "date": venue.date.isoformat(),
-                "venue": venue.id,
-                "proposer": self.actor_ids[k],
-                "actor": ev.actor,
-                "package": package,
-                "legal_form": form,
-                "accepted": ev.accepted,
-                "reason": ev.reason,
-                "value": ev.value,
-                "status_quo_value": ev.status_quo_value,
-                "war_option": ev.war_option,
-                "reservation": ev.reservation,
-                "trust": ev.trust,
-                "trust_effective": ev.trust_effective,
-                "trust_discount": ev.trust_discount,
-                "crossed_red_lines": [self.issue_ids[j] for j in ev.crossed_red_lines],
-                "missing_linkage": [self.issue_ids[j] for j in ev.missing_linkage],
-                "ratification": ratification,
-            },
-        )
+        self.war = self.war_matrix()
+        masked = np.where(self.can_fight, self.war, -np.inf)
+        self.best_war = np.where(self.can_fight.any(axis=1), masked.max(axis=1), -np.inf)
 
     # ------------------------------------------------------------------ blocs and escalation
 
@@ -498,7 +292,7 @@ class DiplomacyModel(mesa.Model):
         """Each actor picks its rung toward every other: war value against peace plus talks, with noise."""
         p = self.params
         calm = self.peace_values() + self.talks_values(t)
-        net = self._war - self.private_cost[:, None] - calm[:, None]
+        net = self.war - self.private_cost[:, None] - calm[:, None]
         noisy = net + p.noise * self.rng.standard_normal(net.shape)
         desired = desired_rung(noisy, self.war_index, p.rung_band)
         new = np.where(self.can_fight, next_rung(self.rung, desired), self.rung)
@@ -519,7 +313,7 @@ class DiplomacyModel(mesa.Model):
                     "target": self.actor_ids[k],
                     "from": self.ladder_ids[self.rung[i, k]],
                     "to": self.ladder_ids[new[i, k]],
-                    "war_value": float(self._war[i, k] - self.private_cost[i]),
+                    "war_value": float(self.war[i, k] - self.private_cost[i]),
                     "peace_value": float(calm[i]),
                     "noise": float(noisy[i, k] - net[i, k]),
                 }
@@ -529,9 +323,9 @@ class DiplomacyModel(mesa.Model):
         at_war = np.argwhere(new == self.war_index)
         if len(at_war):
             i, k = max(at_war, key=lambda ik: (noisy[ik[0], ik[1]], -ik[0], -ik[1]))
-            self._record_war(int(i), int(k), t)
+            self.record_war(int(i), int(k), t)
 
-    def _record_war(self, i: int, k: int, t: int) -> None:
+    def record_war(self, i: int, k: int, t: int) -> None:
         self.rung[i, k] = self.war_index
         self.max_rung_index = max(self.max_rung_index, self.war_index)
         self.outcome = "escalation"

@@ -12,15 +12,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from sim.rules.acceptance import Side, evaluate, package_value
 from sim.rules.bargaining import (
     Group,
     Problem,
-    Side,
     best_package,
-    evaluate,
     expected_utility,
     group_probabilities,
-    package_value,
     rule_met,
     rule_probability,
 )

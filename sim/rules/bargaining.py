@@ -1,10 +1,11 @@
-"""Proposals, their evaluation and the decision rules of venues.
+"""Proposals and the decision rules of venues.
 
 A proposer chooses the package that maximises its expected utility given its beliefs about who
 will accept (the take-it-or-leave-it logic of Fearon 1995 and Romer-Rosenthal agenda setting,
 extended to several issues so that logrolling emerges: the proposer holds where its salience is
-high and concedes where the recipients' is, as in Stokman's exchange model). A recipient
-accepts when the package, with promised gains discounted by trust, beats its alternative.
+high and concedes where the recipients' is, as in Stokman's exchange model). Whether a recipient
+accepts is the rule of ``sim.rules.acceptance``; the proposer's belief is that rule over the
+recipients' cost priors.
 
 Pure numpy functions; no Mesa.
 """
@@ -12,35 +13,16 @@ Pure numpy functions; no Mesa.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
+from sim.rules.acceptance import Side, Sides, crossings, weighted_gains
 from sim.rules.utility import Array, discounted_change, effective_trust, issue_utilities
-from sim.rules.war import survival
 
 Rule = Literal["unanimity", "majority"]
 LEGAL_FORMS = ("political", "legally_binding")
-_EPS = 1e-12
-
-
-@dataclass(frozen=True)
-class Side:
-    """One actor as it enters a negotiation (arrays over all ``m`` issues)."""
-
-    id: str
-    position: Array
-    salience: Array
-    risk: float
-    red_low: Array
-    red_high: Array
-    trust: float  # recipient: trust in the proposer; proposer: mean trust in the recipients
-    war_value: float  # gross value of its war option (best target; at an ultimatum, the proposer), before its cost
-    prior: tuple[str, float, float, float]  # shared prior over its private cost: (kind, low, mode, high)
-    values_legal_form: float = 0.0
-    binding_cost: float = 0.0
-    linkage: frozenset[int] = frozenset()  # issue indices it will not see left out
 
 
 @dataclass(frozen=True)
@@ -79,85 +61,6 @@ class Proposal:
     p_adopt: float
 
 
-@dataclass
-class Evaluation:
-    """A recipient's decision on a package, with everything it compared (the decision log)."""
-
-    actor: str
-    accepted: bool
-    reason: str
-    value: float  # utility of the package, gains discounted by trust
-    status_quo_value: float
-    war_option: float  # its war option (see Side.war_value) minus its own private cost
-    reservation: float
-    trust: float
-    trust_effective: float
-    trust_discount: float  # utility lost to distrust
-    crossed_red_lines: list[int] = field(default_factory=list)
-    missing_linkage: list[int] = field(default_factory=list)
-
-
-def package_value(side: Side, outcome: Array, baseline: Array, compliance: Array, trust_eff: Array | float) -> Array:
-    """A side's utility of ``outcome`` (..., m) with gains over ``baseline`` discounted by trust."""
-    u_base = issue_utilities(baseline, side.position, side.salience, side.risk)
-    gains = issue_utilities(outcome, side.position, side.salience, side.risk) - u_base
-    return u_base.sum() + discounted_change(gains, compliance, trust_eff)
-
-
-def evaluate(
-    side: Side,
-    outcome: Array,
-    include: Array,
-    baseline: Array,
-    compliance: Array,
-    open_issues: Array,
-    private_cost: float,
-    binding: bool,
-    legal_boost: float,
-    ultimatum: bool,
-) -> Evaluation:
-    """Accept or reject a package: red lines first, then linkage, then value against the alternative.
-
-    A package that crosses a red line is rejected whatever its value (red lines as lexicographic
-    constraints; Tetlock's taboo trade-offs). A package that leaves out an issue the actor has
-    linked is rejected (issue linkage; Sebenius 1983). Otherwise the actor accepts iff
-    ``V(x) >= R`` with ``R = max(U(status quo), W - c)``; at an ultimatum no deal means war, so
-    ``R = W - c`` (Fearon 1995). ``V`` discounts promised gains by trust (the commitment problem).
-    """
-    crossed = [
-        int(j) for j in np.flatnonzero(include & ((outcome < side.red_low - 1e-9) | (outcome > side.red_high + 1e-9)))
-    ]
-    missing = [j for j in sorted(side.linkage) if open_issues[j] and not include[j]]
-    tau_eff = float(effective_trust(side.trust, side.values_legal_form, binding, legal_boost))
-    value = float(package_value(side, outcome, baseline, compliance, tau_eff))
-    undiscounted = float(package_value(side, outcome, baseline, compliance, 1.0))
-    sq = float(issue_utilities(baseline, side.position, side.salience, side.risk).sum())
-    war = side.war_value - private_cost
-    reservation = war if ultimatum else max(sq, war)
-    if crossed:
-        ok, reason = False, "crosses red line"
-    elif missing:
-        ok, reason = False, "leaves out a linked issue"
-    elif value + _EPS >= reservation:
-        ok, reason = True, "beats the alternative"
-    else:
-        ok, reason = False, "war is better" if war > sq else "worse than the status quo"
-    return Evaluation(
-        actor=side.id,
-        accepted=ok,
-        reason=reason,
-        value=value,
-        status_quo_value=sq,
-        war_option=war,
-        reservation=reservation,
-        trust=side.trust,
-        trust_effective=tau_eff,
-        trust_discount=undiscounted - value,
-        crossed_red_lines=crossed,
-        missing_linkage=missing,
-    )
-
-
 def rule_met(accepts: Sequence[bool], rule: Rule, extra_yes: int = 0) -> bool:
     """Unanimity: everyone accepts. Majority: more than half, counting ``extra_yes`` sure votes.
 
@@ -193,53 +96,25 @@ def rule_probability(p: Array, rule: Rule, extra_yes: int = 0) -> Array:
     return dist[..., max(need, 0) :].sum(axis=-1)
 
 
-class _Stacked:
-    """Every side of a problem stacked into arrays (S, m), so candidates are scored at once."""
+class _Stacked(Sides):
+    """Every side of a problem stacked into arrays (S, m), with the groups they decide in."""
 
     def __init__(self, prob: Problem):
-        sides = [s for g in prob.groups for s in (g.head, *g.members)]
-        self.sides = sides
-        self.pos = np.stack([s.position for s in sides])
-        self.sal = np.stack([s.salience for s in sides])
-        self.risk = np.array([s.risk for s in sides])[:, None]
-        self.linear = bool(np.all(self.risk == 1.0))
-        self.lo = np.stack([s.red_low for s in sides])
-        self.hi = np.stack([s.red_high for s in sides])
-        self.trust = np.array([s.trust for s in sides])
-        self.legal = np.array([s.values_legal_form for s in sides])
-        self.war = np.array([s.war_value for s in sides])
-        self.prior_kind = np.array([s.prior[0] for s in sides])
-        self.prior = np.array([s.prior[1:] for s in sides]).T  # low, mode, high rows
-        self.kinds = frozenset(self.prior_kind.tolist())
-        self.u_base = self._u(prob.baseline[None, None, :])[0]
-        self.u_base_sum = self.u_base.sum(axis=-1)
+        super().__init__([s for g in prob.groups for s in (g.head, *g.members)], prob.baseline)
         self.groups: list[tuple[int, list[int], Rule]] = []
         k = 0
         for g in prob.groups:
             self.groups.append((k, list(range(k + 1, k + 1 + len(g.members))), g.rule))
             k += 1 + len(g.members)
 
-    def _u(self, outcome: Array) -> Array:
-        d = np.abs(outcome - self.pos)
-        return -self.sal * (d if self.linear else d**self.risk)
-
     def accept(self, prob: Problem, outcome: Array, include: Array, binding: bool) -> Array:
         """The proposer's belief that each side accepts each candidate: (K, m) -> (K, S)."""
-        tau = effective_trust(self.trust, self.legal, binding, prob.legal_boost)[None, :, None]
-        gains = self._u(outcome[:, None, :]) - self.u_base[None]
-        weight = np.where(gains > 0.0, 1.0 - prob.compliance * (1.0 - tau), 1.0)
-        change = (weight * gains).sum(axis=-1)
-        p = survival(self.prior_kind, *self.prior, self.war - (self.u_base_sum + change), self.kinds)
-        if not prob.ultimatum:
-            p = np.where(change >= -_EPS, p, 0.0)
-        if prob.red_lines_public:
-            o = outcome[:, None, :]
-            crossed = (include[:, None, :] & ((o < self.lo - 1e-9) | (o > self.hi + 1e-9))).any(axis=-1)
-            p = np.where(crossed, 0.0, p)
-        return p
+        change = self.changes(outcome, include, prob.compliance, self.trust_eff(binding, prob.legal_boost))
+        crossed = crossings(outcome[:, None, :], include[:, None, :], self.lo, self.hi).any(axis=-1)
+        return self.belief(change, crossed, prob.ultimatum, prob.red_lines_public)
 
-    def group_probabilities(self, prob: Problem, outcome: Array, include: Array, binding: bool) -> Array:
-        p = self.accept(prob, outcome, include, binding)
+    def of_groups(self, p: Array) -> Array:
+        """Each group's acceptance from its sides' (K, S) -> (K, G): head and internal rule."""
         cols = []
         for head, members, rule in self.groups:
             q = p[:, head]
@@ -247,6 +122,9 @@ class _Stacked:
                 q = q * rule_probability(p[:, members], rule)
             cols.append(q)
         return np.stack(cols, axis=-1)
+
+    def group_probabilities(self, prob: Problem, outcome: Array, include: Array, binding: bool) -> Array:
+        return self.of_groups(self.accept(prob, outcome, include, binding))
 
 
 def group_probabilities(prob: Problem, values: Array, include: Array, binding: bool) -> Array:
@@ -290,51 +168,33 @@ class _Moves:
 
     Utilities, trust weights and red-line checks are all sums or unions over issues, so a
     candidate's totals are the current totals with one issue's term swapped: O(S) per candidate
-    instead of O(S m). Gives the same numbers as ``expected_utility``.
+    instead of O(S m). The terms are ``weighted_gains`` and ``crossings`` and the totals are judged
+    by ``Sides.belief``, as in ``expected_utility``; only the order of summation differs.
     """
 
     def __init__(self, prob: Problem, st: _Stacked, binding: bool, broker: bool):
         self.prob, self.st, self.binding, self.broker = prob, st, binding, broker
         me = prob.proposer
-        self.tau = effective_trust(st.trust, st.legal, binding, prob.legal_boost)[:, None]
+        self.tau = st.trust_eff(binding, prob.legal_boost)[:, None]
         self.tau_me = float(effective_trust(me.trust, me.values_legal_form, binding, prob.legal_boost))
         self.me_base = issue_utilities(prob.baseline, me.position, me.salience, me.risk)
         self.me_const = self.me_base.sum() - binding * me.binding_cost
 
     def terms(self, j: Array, v: Array, inc: Array) -> tuple[Array, Array, Array]:
         """Trust-weighted gains of each side (S, K) and of the proposer (K,), and red-line crossings (S, K)."""
-        st, prob, me = self.st, self.prob, self.prob.proposer
-        d = np.abs(v[None, :] - st.pos[:, j])
-        u = -st.sal[:, j] * (d if st.linear else d**st.risk)
-        gain = np.where(inc[None, :], u - st.u_base[:, j], 0.0)
-        comp = prob.compliance[j][None, :]
-        side = np.where(gain > 0.0, 1.0 - comp * (1.0 - self.tau), 1.0) * gain
-        u_me = -me.salience[j] * np.abs(v - me.position[j]) ** me.risk
-        g_me = np.where(inc, u_me - self.me_base[j], 0.0)
-        mine = np.where(g_me > 0.0, 1.0 - prob.compliance[j] * (1.0 - self.tau_me), 1.0) * g_me
-        crossed = inc[None, :] & ((v[None, :] < st.lo[:, j] - 1e-9) | (v[None, :] > st.hi[:, j] + 1e-9))
+        st, comp, me = self.st, self.prob.compliance[j], self.prob.proposer
+        side = weighted_gains(
+            v[None, :], inc[None, :], st.pos[:, j], st.sal[:, j], st.exponent, st.u_base[:, j], comp[None, :], self.tau
+        )
+        mine = weighted_gains(v, inc, me.position[j], me.salience[j], me.risk, self.me_base[j], comp, self.tau_me)
+        crossed = crossings(v[None, :], inc[None, :], st.lo[:, j], st.hi[:, j])
         return side, mine, crossed
 
     def score(self, side: Array, mine: Array, crossed: Array) -> Array:
         """Objective of candidates from their totals: side (S, K), mine (K,), crossed (S, K) counts."""
         st, prob = self.st, self.prob
-        p = survival(
-            st.prior_kind[:, None],
-            *(a[:, None] for a in st.prior),
-            st.war[:, None] - (st.u_base_sum[:, None] + side),
-            st.kinds,
-        )
-        if not prob.ultimatum:
-            p = np.where(side >= -_EPS, p, 0.0)
-        if prob.red_lines_public:
-            p = np.where(crossed > 0, 0.0, p)
-        cols = []
-        for head, members, rule in st.groups:
-            q = p[head]
-            if members:
-                q = q * rule_probability(p[members].T, rule)
-            cols.append(q)
-        p_adopt = rule_probability(np.stack(cols, axis=-1), prob.venue_rule, extra_yes=1)
+        p = st.belief(side.T, crossed.T > 0, prob.ultimatum, prob.red_lines_public)
+        p_adopt = rule_probability(st.of_groups(p), prob.venue_rule, extra_yes=1)
         if self.broker:
             return p_adopt
         return p_adopt * (self.me_const + mine) + (1.0 - p_adopt) * prob.no_deal

@@ -38,16 +38,21 @@ def effective_trust(trust: Array | float, values_legal_form: Array | float, bind
     return tau + legal_boost * np.asarray(values_legal_form, dtype=float) * (1.0 - tau)
 
 
-def discounted_change(gains: Array, compliance: Array, trust: Array | float) -> Array:
-    """Value of a change from the baseline, with promised gains discounted by trust.
+def discounted_gains(gains: Array, compliance: Array, trust: Array | float) -> Array:
+    """Per-issue changes from the baseline, with promised gains discounted by trust.
 
     The commitment problem (Fearon 1995): what a counterpart promises is only worth as much as
     one's confidence that it will comply; one's own concessions are certain. A positive change on
     issue ``j`` is weighted by ``1 - kappa_j * (1 - tau)``, where ``kappa_j`` is the share of the
-    issue that depends on future compliance; a loss has weight 1. Sums over the last axis.
+    issue that depends on future compliance; a loss has weight 1.
     """
     weight = np.where(gains > 0.0, 1.0 - compliance * (1.0 - np.asarray(trust, dtype=float)), 1.0)
-    return (weight * gains).sum(axis=-1)
+    return weight * gains
+
+
+def discounted_change(gains: Array, compliance: Array, trust: Array | float) -> Array:
+    """Value of a change from the baseline: ``discounted_gains`` summed over the last axis."""
+    return discounted_gains(gains, compliance, trust).sum(axis=-1)
 
 
 def compromise(position: Array, capability: Array, salience: Array) -> Array:

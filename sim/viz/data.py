@@ -22,9 +22,9 @@ import pandas as pd
 import yaml
 
 from sim.messages import MAX_VALUE_CHARS, cut
-from sim.model import DECISION_COLUMNS
 from sim.params import Parameters
 from sim.scenario import BUNDLED_CONFIGS, apply_overrides, read_raw
+from sim.venues import DECISION_COLUMNS
 from sim.viz.commands import run_command
 
 # --------------------------------------------------------------------------- scenario choice and parameters

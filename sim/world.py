@@ -1,0 +1,77 @@
+"""The narrow interfaces between the engine and the actors.
+
+``World`` is what the actors (``agents``) and the venue protocol (``sim.venues``) read from and
+write to the model; ``Negotiator`` is what the engine asks of an actor. ``DiplomacyModel`` and
+the agent classes satisfy them structurally, so neither the agents nor the venues import the
+model, and only the model imports the agents (to build them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import mesa
+
+    from sim.params import Parameters
+    from sim.rules.acceptance import Evaluation, Side
+    from sim.rules.bargaining import Group, Problem, Proposal
+    from sim.rules.war import CostPriors
+    from sim.scenario import Scenario
+
+
+class Negotiator(Protocol):
+    """An actor as the venues see it: it enters talks, proposes and answers."""
+
+    def side(self, trust: float, war_value: float) -> Side: ...
+
+    def propose(self, problem: Problem, anchor: np.ndarray) -> Proposal: ...
+
+    def respond(self, side: Side, proposal: Proposal, problem: Problem) -> Evaluation: ...
+
+    def as_group(self, proposer: int, ultimatum: bool, present: set[int]) -> Group: ...
+
+
+class World(Protocol):
+    """The model's state as actors and venues see it: arrays over actors ``n`` and issues ``m``."""
+
+    config: Scenario
+    params: Parameters
+    datacollector: mesa.DataCollector
+    actor_ids: list[str]
+    issue_ids: list[str]
+    index_of: dict[str, int]
+    issue_index: dict[str, int]
+    capability: np.ndarray  # (n,)
+    position: np.ndarray  # (n, m)
+    salience: np.ndarray  # (n, m)
+    risk: np.ndarray  # (n,)
+    flexibility: np.ndarray  # (n,)
+    red_low: np.ndarray  # (n, m)
+    red_high: np.ndarray  # (n, m)
+    trust: np.ndarray  # (n, n): trust[i, k] is i's trust in k
+    compliance: np.ndarray  # (m,)
+    allowed: list[list[float] | None]
+    baseline: np.ndarray  # (m,) status quo or agreed values
+    agreed: np.ndarray  # (m,) bool
+    party: np.ndarray  # (n, m) 1 where bound by an agreement
+    competence: np.ndarray  # (n, m) bool
+    side_of: np.ndarray  # (n,) alliance family
+    members: dict[int, list[int]]
+    priors: CostPriors
+    private_cost: np.ndarray  # (n,)
+    war: np.ndarray  # (n, n) gross war values at the last refresh
+    best_war: np.ndarray  # (n,) best war value over the actors one can fight
+    outcome: str | None
+    venue_log: list[dict[str, Any]]
+    agreements: list[dict[str, Any]]
+
+    @property
+    def actor_agents(self) -> Sequence[Negotiator]: ...
+
+    def side_facing(self, i: int, proposer: int, ultimatum: bool) -> Side: ...
+
+    def record_war(self, i: int, k: int, t: int) -> None: ...
