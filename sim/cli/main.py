@@ -84,20 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="run on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' for a LocalCluster",
     )
-    swp.add_argument(
-        "--max-points",
-        type=int_in_range(1),
-        default=None,
-        metavar="N",
-        help="allow a design of up to N points (default limit: 10,000; every point is checked before any run)",
-    )
-    swp.add_argument(
-        "--max-runs",
-        type=int_in_range(1),
-        default=None,
-        metavar="N",
-        help="allow up to N runs, points x replications (default limit: 10,000,000; the plan keeps a byte per run)",
-    )
+    for flag, allowed in (
+        ("--max-points", "a design of up to N points (default limit: 10,000; every point is checked before any run)"),
+        ("--max-runs", "up to N runs, points x replications (default limit: 10,000,000; the plan keeps 1 byte a run)"),
+    ):
+        swp.add_argument(flag, type=int_in_range(1), default=None, metavar="N", help=f"allow {allowed}")
 
     viz = sub.add_parser("viz", help="watch a scenario in the browser (a Solara page; needs the viz extra)")
     viz.add_argument(
