@@ -16,7 +16,7 @@ from sim.rules.acceptance import Evaluation, Side, evaluate
 from sim.rules.bargaining import Group, Problem, Proposal, best_package
 
 if TYPE_CHECKING:
-    from sim.scenario import Actor
+    from sim.scenario_parts import Actor
     from sim.world import World
 
 

@@ -28,9 +28,10 @@ from collections.abc import Sequence
 from importlib import import_module
 
 from experiments.generate import random_scenario
+from sim.loading import load_scenario
 from sim.model import DiplomacyModel
 from sim.options import int_in_range
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario
 
 AIM_RUN_MS = 10.0
 AIM_STEP_MS = 20.0

@@ -18,8 +18,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.loading import DEFAULT_SCENARIO
 from sim.options import int_in_range
-from sim.scenario import DEFAULT_SCENARIO
 
 AIMS_S = {"--help": 0.3, "validate": 0.8}
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import yaml
 
+from sim.loading import DEFAULT_SCENARIO
 from sim.options import int_in_range
-from sim.scenario import DEFAULT_SCENARIO
 
 
 def _experiment(folder: Path, runs: int, horizon: int | None) -> Path:

@@ -28,7 +28,7 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
-from sim.scenario import ScenarioError
+from sim.messages import ScenarioError
 
 
 class SchedulerError(ScenarioError):

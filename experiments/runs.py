@@ -18,8 +18,9 @@ import pyarrow as pa
 
 from experiments.spec import canonical
 from experiments.store import RUN_FIELDS_AFTER, RUN_FIELDS_BEFORE
+from sim.loading import load_scenario
 from sim.model import DiplomacyModel
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario
 
 if TYPE_CHECKING:
     from experiments.spec import LoadedExperiment

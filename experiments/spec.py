@@ -19,15 +19,10 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.messages import MAX_VALUE_CHARS, cut, path_str, value_text
-from sim.scenario import (
-    BUNDLED_CONFIGS,
-    Scenario,
-    ScenarioError,
-    apply_overrides,
-    read_raw,
-    validate_raw,
-)
+from sim.loading import BUNDLED_CONFIGS, apply_overrides, validate_raw
+from sim.messages import MAX_VALUE_CHARS, ScenarioError, cut, path_str, value_text
+from sim.scenario import Scenario
+from sim.yamlio import read_raw
 
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
 

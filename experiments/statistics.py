@@ -39,7 +39,7 @@ import pandas as pd
 
 from experiments.results import AGREED_PREFIX, DuplicateRowsWarning, summarise, wilson
 from experiments.sweep_reader import Sweep, as_sweep, is_named, point_labels
-from sim.scenario import ScenarioError
+from sim.messages import ScenarioError
 from sim.yamlio import read_raw
 
 #: The columns of ``summary_table`` after the point's id, name and paths (then one ``agreed__<issue>`` per issue).

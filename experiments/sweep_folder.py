@@ -29,7 +29,7 @@ from experiments.folder import UNRECORDED, inside
 from experiments.plan import ERROR, ESCALATION, NO_ESCALATION, Plan
 from experiments.results import duplicate_rows, write_table_atomic
 from experiments.store import StoreWriteError, part_files, write_file, write_json
-from sim.scenario import ScenarioError
+from sim.messages import ScenarioError
 
 if TYPE_CHECKING:
     from experiments.spec import LoadedExperiment

@@ -22,7 +22,7 @@ import pandas as pd
 from experiments.folder import OutsideFolder, inside, status_of
 from experiments.results import DuplicateRowsWarning, load_manifest, load_points, load_runs
 from experiments.store import Damage, verified_parts
-from sim.scenario import ScenarioError
+from sim.messages import ScenarioError
 
 #: Columns of points.parquet that are not parameter paths.
 POINT_COLUMNS = ("point_id", "name", "set")

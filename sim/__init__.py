@@ -11,8 +11,8 @@ _EXPORTS = {
     "DiplomacyModel": "sim.model",
     "RunResult": "sim.result",
     "Scenario": "sim.scenario",
-    "ScenarioError": "sim.scenario",
-    "load_scenario": "sim.scenario",
+    "ScenarioError": "sim.messages",
+    "load_scenario": "sim.loading",
 }
 __all__ = list(_EXPORTS)
 

@@ -20,13 +20,16 @@ import pandas as pd
 from pydantic import ValidationError
 
 from agents.agents import AGENT_CLASSES, DiplomaticActor
+from sim.loading import config_sha256, load_scenario
+from sim.messages import ScenarioError
 from sim.params import Parameters
 from sim.result import RunResult
 from sim.rules import peace
 from sim.rules.acceptance import Side
 from sim.rules.dynamics import desired_rung, next_rung, pull_toward_bloc, talks_option_value, update_trust
 from sim.rules.war import CostPriors, coalition_capability, war_values, win_probability
-from sim.scenario import Scenario, ScenarioError, Venue, config_sha256, load_scenario
+from sim.scenario import Scenario
+from sim.scenario_parts import Venue
 from sim.venues import DECISION_COLUMNS, hold
 
 

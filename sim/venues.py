@@ -18,7 +18,7 @@ from sim.rules.acceptance import Evaluation
 from sim.rules.bargaining import Group, Problem, Proposal, group_probabilities, rule_met
 from sim.rules.dynamics import concession, move_toward_proposal, update_trust
 from sim.rules.utility import compromise, issue_utilities
-from sim.scenario import Venue
+from sim.scenario_parts import Venue
 from sim.world import World
 
 # The decision log: one row per evaluation of a package, with what was compared (why it was accepted or not).

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
+from sim.loading import DEFAULT_SCENARIO, load_scenario
 from sim.options import TOKEN_ENV
-from sim.scenario import DEFAULT_SCENARIO, load_scenario
 from tests.browser_helpers import app_page, banner, chromium, expect, free_port, load_sync_api, reset, step, viz_server
 
 SECRET = "SECRETVALUE123"

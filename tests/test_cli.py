@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.scenario import DEFAULT_SCENARIO, json_schema
+from sim.loading import DEFAULT_SCENARIO, json_schema
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = REPO / "configs" / "scenario.schema.json"

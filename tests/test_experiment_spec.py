@@ -10,7 +10,8 @@ import yaml
 
 from experiments.spec import load_experiment, point_id, run_seed
 from sim.cli import main
-from sim.scenario import DEFAULT_SCENARIO, ScenarioError
+from sim.loading import DEFAULT_SCENARIO
+from sim.messages import ScenarioError
 
 GOOD = {
     "id": "small",

@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.loading import load_scenario
 from sim.model import DiplomacyModel
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario
 
 VALIDATION = Path(__file__).resolve().parent.parent / "configs" / "validation"
 N_SEEDS = 2_000

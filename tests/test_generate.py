@@ -11,8 +11,9 @@ import pytest
 from experiments import bench
 from experiments.generate import random_scenario, random_scenario_dict
 from sim.cli import main
+from sim.loading import config_sha256
 from sim.model import DiplomacyModel
-from sim.scenario import Scenario, config_sha256
+from sim.scenario import Scenario
 
 
 @pytest.mark.parametrize(("n_actors", "n_issues"), [(2, 1), (3, 2), (6, 3), (30, 6), (200, 20)])

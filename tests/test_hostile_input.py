@@ -24,8 +24,8 @@ import yaml
 from experiments.spec import load_experiment
 from sim import yamlio
 from sim.cli import main
-from sim.messages import MAX_LISTED_ERRORS, MAX_VALUE_CHARS
-from sim.scenario import DEFAULT_SCENARIO, ScenarioError, load_scenario, parse_set
+from sim.loading import DEFAULT_SCENARIO, load_scenario, parse_set
+from sim.messages import MAX_LISTED_ERRORS, MAX_VALUE_CHARS, ScenarioError
 from sim.yamlio import MAX_DEPTH, MAX_INT_BITS, MAX_NODES, YAMLInputError, load_yaml
 
 REPO = Path(__file__).resolve().parent.parent

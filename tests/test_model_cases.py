@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from sim.loading import validate_raw
+from sim.messages import ScenarioError
 from sim.model import DiplomacyModel
 from sim.rules.utility import issue_utilities
 from sim.rules.war import win_probability
-from sim.scenario import Scenario, ScenarioError, validate_raw
+from sim.scenario import Scenario
 
 SRC = "assumption: test case"
 LADDER: dict[str, Any] = {

@@ -23,9 +23,10 @@ from ipyvuetify.extra import FileInput
 import sim.viz.app
 import sim.viz.upload
 from experiments.generate import random_scenario_dict
+from sim.loading import DEFAULT_SCENARIO
+from sim.messages import ScenarioError
 from sim.model import DiplomacyModel
 from sim.options import ROOTS_ENV, VIZ_CONFIG_ENV
-from sim.scenario import DEFAULT_SCENARIO, ScenarioError
 from sim.viz.upload import UploadPanel, accept_upload
 from tests.widgets import button, errors, field, texts, type_text
 

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 import solara
 
+from sim.loading import DEFAULT_SCENARIO
+from sim.messages import ScenarioError
 from sim.options import ROOTS_ENV, VIZ_CONFIG_ENV, VIZ_RESULTS_ENV
-from sim.scenario import DEFAULT_SCENARIO, ScenarioError
 from sim.viz import sweep_page
 from sim.viz.app import VizModel, _Session, page_roots, session_model_class
 from sim.viz.roots import OutsideRoots

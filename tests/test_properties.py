@@ -16,12 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from sim.loading import load_scenario
 from sim.model import DiplomacyModel
 from sim.params import Parameters
 from sim.rules.bargaining import rule_probability
 from sim.rules.dynamics import move_toward_proposal, update_trust
 from sim.rules.utility import project
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario
 
 VALIDATION = Path(__file__).resolve().parent.parent / "configs" / "validation"
 TOL = 1e-9

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.loading import BUNDLED_CONFIGS, DEFAULT_SCENARIO
 from sim.options import ROOTS_ENV
-from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO
 from sim.viz.roots import MAX_SHOWN, OutsideRoots, Roots, server_roots
 
 

@@ -13,8 +13,9 @@ import yaml
 from experiments.generate import random_scenario, random_scenario_dict
 from sim import size as size_module
 from sim.cli import main
+from sim.loading import DEFAULT_SCENARIO, load_scenario, validate_raw
 from sim.model import DiplomacyModel
-from sim.scenario import DEFAULT_SCENARIO, Scenario, load_scenario, validate_raw
+from sim.scenario import Scenario
 from sim.size import MAX_MODEL_BYTES, MAX_STEP_SECONDS, estimate, scenario_estimate
 
 BUNDLED = [DEFAULT_SCENARIO, *sorted((DEFAULT_SCENARIO.parent / "validation").glob("*.yaml"))]

@@ -12,7 +12,8 @@ from experiments.results import load_runs, load_summary
 from experiments.spec import load_experiment, run_seed
 from experiments.sweep import sweep
 from sim.cli import main
-from sim.scenario import DEFAULT_SCENARIO, apply_overrides, read_raw
+from sim.loading import DEFAULT_SCENARIO, apply_overrides
+from sim.yamlio import read_raw
 
 REPO = Path(__file__).resolve().parent.parent
 FEARON = REPO / "configs" / "validation" / "fearon_p060.yaml"

@@ -24,10 +24,10 @@ from matplotlib.figure import Figure
 
 from sim.cli import main
 from sim.cli.viz import viz_command
+from sim.loading import BUNDLED_CONFIGS, DEFAULT_SCENARIO, load_scenario
 from sim.messages import MAX_VALUE_CHARS
 from sim.options import ROOTS_ENV, VIZ_CONFIG_ENV, VIZ_RESULTS_ENV
 from sim.params import Parameters
-from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO, load_scenario
 from sim.viz import components, data, figures
 from sim.viz.app import COMPONENTS, VizModel, default_controls, model_params
 from sim.viz.ui import png_bytes

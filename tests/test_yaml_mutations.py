@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from experiments.spec import load_experiment
 from sim.cli import main
-from sim.scenario import DEFAULT_SCENARIO, ScenarioError
+from sim.loading import DEFAULT_SCENARIO
+from sim.messages import ScenarioError
 
 CONFIGS = DEFAULT_SCENARIO.parent
 SCENARIOS = [DEFAULT_SCENARIO, *sorted((CONFIGS / "validation").glob("*.yaml"))]

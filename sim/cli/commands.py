@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 from sim.cli.exits import EXIT_OK
-from sim.scenario import DEFAULT_SCENARIO, Scenario, ScenarioError, json_schema, load_scenario, parse_set
+from sim.loading import DEFAULT_SCENARIO, json_schema, load_scenario, parse_set
+from sim.messages import ScenarioError
+from sim.scenario import Scenario
 from sim.size import scenario_estimate
 
 

@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 
 from sim.cli.exits import EXIT_BAD_INPUT, EXIT_OK
+from sim.loading import load_scenario
+from sim.messages import ScenarioError
 from sim.options import ROOTS_ENV, TOKEN_ENV, VIZ_CONFIG_ENV, VIZ_RESULTS_ENV, is_loopback
-from sim.scenario import ScenarioError, load_scenario
 
 
 def viz_command(

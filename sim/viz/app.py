@@ -25,10 +25,11 @@ from typing import Any, ClassVar
 import solara
 from mesa.visualization import Slider, SolaraViz
 
+from sim.loading import BUNDLED_CONFIGS, DEFAULT_SCENARIO, load_scenario
+from sim.messages import ScenarioError
 from sim.model import DiplomacyModel
 from sim.options import VIZ_CONFIG_ENV
 from sim.params import Parameters
-from sim.scenario import BUNDLED_CONFIGS, DEFAULT_SCENARIO, ScenarioError, load_scenario
 from sim.viz.components import (
     CalendarView,
     EscalationView,

@@ -21,11 +21,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sim.loading import BUNDLED_CONFIGS, apply_overrides
 from sim.messages import MAX_VALUE_CHARS, cut
 from sim.params import Parameters
-from sim.scenario import BUNDLED_CONFIGS, apply_overrides, read_raw
 from sim.venues import DECISION_COLUMNS
 from sim.viz.commands import run_command
+from sim.yamlio import read_raw
 
 # --------------------------------------------------------------------------- scenario choice and parameters
 

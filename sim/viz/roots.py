@@ -17,9 +17,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.loading import BUNDLED_CONFIGS
 from sim.messages import cut
 from sim.options import ROOTS_ENV
-from sim.scenario import BUNDLED_CONFIGS
 
 MAX_SHOWN = 120  # characters of a refused path repeated in the message (a typed path can be any length)
 

@@ -18,9 +18,8 @@ import pandas as pd
 from experiments.report import ReportResult, report
 from experiments.results import load_runs
 from experiments.sweep_reader import point_labels, varied_paths
-from sim.messages import MAX_PROBLEM_CHARS, cut
+from sim.messages import MAX_PROBLEM_CHARS, ScenarioError, cut
 from sim.options import VIZ_RESULTS_ENV
-from sim.scenario import ScenarioError
 from sim.viz.commands import run_command
 from sim.viz.roots import OutsideRoots, Roots, server_roots
 

@@ -33,7 +33,8 @@ from typing import Any, BinaryIO
 import solara
 from ipyvuetify.extra import FileInput
 
-from sim.scenario import ScenarioError, load_scenario
+from sim.loading import load_scenario
+from sim.messages import ScenarioError
 from sim.viz.page_size import TooBig, check_size
 
 MAX_UPLOAD_BYTES = 1_000_000  # the bundled 2022 scenario is 30 kB; a scenario 30 times larger is not a scenario
