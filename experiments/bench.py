@@ -113,12 +113,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args, rest = _parser().parse_known_args(argv)
-    for flag in ("sweep", "threads", "startup"):
-        if getattr(args, flag):  # another benchmark, with its own options
-            return import_module(f"experiments.bench_{flag}").main(rest)
-    if rest:
-        _parser().error(f"unrecognized arguments: {' '.join(rest)}")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for flag in ("--sweep", "--threads", "--startup"):
+        if flag in argv:  # another benchmark: every other option (--help, --actors, ...) is its own
+            argv.remove(flag)
+            return import_module(f"experiments.bench_{flag.removeprefix('--')}").main(argv)
+    args = _parser().parse_args(argv)
 
     print(f"dipsim bench: aims are a 2022 run <= {AIM_RUN_MS:g} ms and a 200-actor step <= {AIM_STEP_MS:g} ms")
 

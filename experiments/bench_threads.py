@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     medians = {}
     for pinned in (False, True):
         threads, times = time_concurrent_steps(args.actors, args.issues, args.steps, args.workers, pinned)
-        label = "one BLAS thread" if pinned else f"default BLAS threads ({threads} per process)"
+        label = f"{'one BLAS thread' if pinned else 'default BLAS threads'} ({threads} per process)"
         print(f"{label + ':':40} {_figures(times)}", flush=True)
         medians[pinned] = statistics.median(times)
     print(f"{'ratio (default / one thread, medians):':40} {medians[False] / medians[True]:.2f}x")

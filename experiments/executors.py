@@ -6,8 +6,9 @@ on 127.0.0.1, closed at the end) or, with ``client`` from ``connect(address)``, 
 (whose workers must have dipsim installed and see the scenario file at the same path).
 
 Every task runs with numerical libraries limited to one thread (``one_thread``), in the pool's workers and in
-any Dask worker alike: with default BLAS threads a 200-actor step measured 4x slower on 2 cores, because the
-workers and their BLAS threads fight for the same cores (``dipsim bench --threads`` shows the figures).
+any Dask worker alike, and the worker keeps that limit: with default BLAS threads a 200-actor step measured 4x
+slower on 2 cores, because the workers and their BLAS threads fight for the same cores (``dipsim bench
+--threads`` shows the figures).
 The pool's workers leave Ctrl-C and SIGTERM to the sweeping process and exit by themselves when it dies,
 even killed alone with kill -9. Kept apart from the orchestration (``experiments.sweep``): how workers are
 started, pinned and supervised is one job, what they are given to do is another.
@@ -36,13 +37,16 @@ class SchedulerError(ScenarioError):
 
 
 def one_thread[T](fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """``fn(*args, **kwargs)`` with BLAS and OpenMP limited to one thread in this process, restored after.
+    """``fn(*args, **kwargs)`` with BLAS and OpenMP limited to one thread in the worker that runs it, for good.
 
-    In the task itself, so that it holds on any worker (a pool's, a LocalCluster's, a given cluster's) and
-    leaves a shared Dask worker as it found it. The task's arguments are unpickled before it starts, which
-    imports the model and so loads the libraries this limits."""
-    with threadpool_limits(limits=1):
-        return fn(*args, **kwargs)
+    Set by the task itself, so that it holds on any worker: a pool's, a LocalCluster's, a given cluster's
+    (Dask's nanny starts its workers with ``OMP_NUM_THREADS=1`` and the like for the same reason). It is not
+    restored after the task: the limit is process-wide, so on a worker running several tasks at once a task
+    ending first would lift it under the others (and threadpoolctl lets only the thread that first set an
+    OpenBLAS limit change it again). Set on every task, not once, so that a library loaded since is limited
+    too; the task's arguments are unpickled before it starts, which imports the model and its libraries."""
+    threadpool_limits(limits=1)
+    return fn(*args, **kwargs)
 
 
 class _OneThread(Executor):
@@ -117,7 +121,7 @@ def mp_context() -> multiprocessing.context.BaseContext:
     except ValueError:  # no forkserver on this platform (Windows)
         return multiprocessing.get_context("spawn")
     # Import the model once in the fork server; each worker then starts as a cheap fork of it.
-    ctx.set_forkserver_preload(["experiments.runs"])
+    ctx.set_forkserver_preload(["experiments.runs", "experiments.executors"])  # the task and its pin
     return ctx
 
 

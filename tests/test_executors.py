@@ -67,3 +67,40 @@ def test_the_sweeping_process_runs_on_one_blas_thread_during_the_sweep(tmp_path:
     sweep_module.sweep(load_experiment(path), tmp_path / "out", workers=1, progress=True)
     assert SEEN and all(set(threads.values()) == {1} for threads in SEEN), SEEN
     assert blas_threads() == before
+
+
+def first_of_two() -> dict[str, int]:
+    """Waits until the second task has started too, then reports its BLAS threads and ends first."""
+    from distributed import Event
+
+    Event("second_in").wait(30)
+    return blas_threads()
+
+
+def second_of_two() -> dict[str, int]:
+    """Starts while the first runs, and reports its BLAS threads once the first has ended."""
+    from distributed import Event
+
+    Event("second_in").set()
+    Event("first_out").wait(30)
+    return blas_threads()
+
+
+def test_a_task_ending_first_leaves_the_other_task_of_its_worker_pinned() -> None:
+    """A worker running two tasks at once (a cluster with several threads per worker): the limit is
+    process-wide, so the task ending first must not lift it under the one still running."""
+    from distributed import Client, Event, LocalCluster
+
+    from experiments.executors import one_thread
+
+    spawn = {"distributed.nanny.pre-spawn-environ": {}}  # no pinning through the environment: only the tasks'
+    with (
+        dask.config.set(spawn),
+        LocalCluster(n_workers=1, threads_per_worker=2, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        first = client.submit(one_thread, first_of_two, pure=False)
+        second = client.submit(one_thread, second_of_two, pure=False)
+        assert set(first.result(60).values()) == {1}
+        Event("first_out", client=client).set()
+        assert set(second.result(60).values()) == {1}, "the task that ended first lifted the limit"
