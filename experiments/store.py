@@ -7,8 +7,7 @@ before the rename so that every part a reader can see is already listed: a reade
 reads the manifest after (``verified_parts``). A crash between the two leaves an entry without a file, which
 only means that part's runs are still to do.
 
-``PartWriter`` is the sweep's buffer in front of ``write_part``: rows are written as parts of at most
-``part_rows`` rows, at the latest ``flush_seconds`` after the first of them came in.
+``experiments.part_writer.PartWriter`` is the sweep's buffer in front of ``write_part``.
 
 ``verified_parts(out)`` sorts the parts into sound and damaged without changing anything (the report, the
 sweep page and ``experiments.results.load_runs`` read only the sound ones). A part is damaged when it is not
@@ -27,7 +26,6 @@ import hashlib
 import json
 import os
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +35,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.folder import OutsideFolder, inside
-from experiments.interrupt import critical
 from sim.messages import cut
 
 PART_RE = re.compile(r"^part-(\d+)\.parquet$")
@@ -148,55 +145,6 @@ def write_part(path: Path, table: pa.Table, manifest: dict[str, Any], save_manif
         if isinstance(exc, OSError) and not isinstance(exc, StoreWriteError):
             raise _wrapped(exc, path) from exc
         raise
-
-
-class PartWriter:
-    """Buffers rows; writes ``runs/part-N.parquet`` (N after the highest existing) atomically, each listed with
-    its checksum in ``manifest`` (``write_part``)."""
-
-    def __init__(self, out: Path, schema: pa.Schema, part_rows: int, flush_seconds: float, manifest: dict[str, Any]):
-        self.runs = out / "runs"
-        self.manifest = manifest
-        self.manifest_path = out / "manifest.json"
-        self.schema = schema
-        self.part_rows = max(1, part_rows)
-        self.flush_seconds = flush_seconds
-        existing = part_files(out)
-        self.next = int(existing[-1].name.split("-")[1].split(".")[0]) + 1 if existing else 1
-        self.buffer: list[dict[str, Any]] = []
-        self.since: float | None = None
-        self.rows_written = 0
-
-    def add(self, rows: list[dict[str, Any]]) -> None:
-        with critical():
-            if rows and self.since is None:
-                self.since = time.monotonic()
-            self.buffer.extend(rows)
-            while len(self.buffer) >= self.part_rows:
-                self._write(self.part_rows)
-            if not self.buffer:
-                self.since = None
-
-    def tick(self) -> None:
-        if self.since is not None and time.monotonic() - self.since >= self.flush_seconds:
-            self.flush()
-
-    def flush(self) -> None:
-        with critical():
-            if self.buffer:
-                self._write(len(self.buffer))
-            self.since = None
-
-    def _write(self, n: int) -> None:
-        """Write the first ``n`` buffered rows as the next part and drop them from the buffer (a critical
-        section: a signal never leaves rows both written and buffered, which would write them twice)."""
-        rows = self.buffer[:n]
-        table = pa.Table.from_pylist(rows, schema=self.schema)
-        path = self.runs / f"part-{self.next:06d}.parquet"
-        write_part(path, table, self.manifest, lambda: write_json(self.manifest, self.manifest_path))
-        self.next += 1
-        self.rows_written += len(rows)
-        del self.buffer[:n]
 
 
 def _kind(typ: pa.DataType) -> str:

@@ -43,11 +43,12 @@ from threadpoolctl import threadpool_limits
 from experiments.estimate import Timing, plan_line
 from experiments.executors import SchedulerError, connect, executor
 from experiments.interrupt import SweepInterrupted, critical, interrupts
+from experiments.part_writer import PartWriter
 from experiments.plan import ERROR, ESCALATION, NO_ESCALATION, Plan
 from experiments.progress import Progress, progress_mode
 from experiments.results import DuplicateRowsWarning, summarise, write_table_atomic
 from experiments.runs import path_columns, run_chunk, run_schema
-from experiments.store import PartWriter, StoreWriteError, set_aside, write_file, write_json
+from experiments.store import StoreWriteError, set_aside, write_file, write_json
 from experiments.sweep_folder import OutputFolderError, Session, open_folder, read_done, write_static_files
 
 if TYPE_CHECKING:

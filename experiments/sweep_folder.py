@@ -32,8 +32,8 @@ from experiments.store import StoreWriteError, part_files, write_file, write_jso
 from sim.messages import ScenarioError
 
 if TYPE_CHECKING:
+    from experiments.part_writer import PartWriter
     from experiments.spec import LoadedExperiment
-    from experiments.store import PartWriter
 
 LOCK_TRIES = 5  # attempts to take a folder's lock, 50 ms apart, before it counts as another sweep's
 

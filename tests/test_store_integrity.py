@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from experiments import results, store
+from experiments import part_writer, results, store
 from experiments.results import DamagedPartsWarning, load_manifest, load_runs, part_files
 from experiments.spec import load_experiment
 from experiments.sweep import sweep
@@ -336,7 +336,7 @@ def test_sigterm_between_writing_a_part_and_dropping_its_rows_writes_them_once(r
             os.kill(os.getpid(), signal.SIGTERM)
         return len(obj)
 
-    monkeypatch.setattr(store, "len", len_then_sigterm, raising=False)
+    monkeypatch.setattr(part_writer, "len", len_then_sigterm, raising=False)
     with pytest.raises(SweepInterrupted):
         sweep(load_experiment(path), out, workers=1, progress=False, part_rows=PART_ROWS, flush_seconds=math.inf)
     assert sent
