@@ -65,7 +65,7 @@ def sweep_roots() -> Roots:
     return server_roots().with_folders([named]) if named else server_roots()
 
 
-def open_folder(folder: str, roots: Roots) -> tuple[ReportResult | None, str | None]:
+def report_of_folder(folder: str, roots: Roots) -> tuple[ReportResult | None, str | None]:
     """``load_report`` of a folder under ``roots`` (by its resolved path, the one checked), or why not."""
     if not folder.strip():
         return None, None

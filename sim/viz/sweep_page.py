@@ -36,7 +36,7 @@ from sim.options import VIZ_RESULTS_ENV
 from sim.viz.sweep_data import (
     SORTS,
     find_sweeps,
-    open_folder,
+    report_of_folder,
     point_runs,
     rerun_command,
     run_details,
@@ -199,7 +199,7 @@ def SweepPage() -> None:
     folder = solara.use_reactive(os.environ.get(VIZ_RESULTS_ENV, ""))
     reloads = solara.use_reactive(0)
     roots = solara.use_memo(sweep_roots, [])
-    result, error = solara.use_memo(lambda: open_folder(folder.value, roots), [folder.value, reloads.value])
+    result, error = solara.use_memo(lambda: report_of_folder(folder.value, roots), [folder.value, reloads.value])
     with solara.Sidebar():
         FolderChooser(folder, reloads)
     solara.Title("dipsim: sweep results")
