@@ -36,8 +36,8 @@ from sim.options import VIZ_RESULTS_ENV
 from sim.viz.sweep_data import (
     SORTS,
     find_sweeps,
-    report_of_folder,
     point_runs,
+    report_of_folder,
     rerun_command,
     run_details,
     summary_view,
