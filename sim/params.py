@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -37,3 +39,18 @@ class Parameters(BaseModel):
     breach_cost: float = Field(
         1.0, ge=0.0, le=5.0, description="Cost of overturning an agreement by war, per unit of the stake overturned."
     )
+
+
+def parameter_bounds(name: str) -> tuple[float, float, bool, bool]:
+    """(low, high, low is exclusive, high is exclusive) of a :class:`Parameters` field."""
+    low, high, low_open, high_open = -math.inf, math.inf, False, False
+    for m in Parameters.model_fields[name].metadata:
+        if getattr(m, "ge", None) is not None:
+            low = float(m.ge)
+        if getattr(m, "gt", None) is not None:
+            low, low_open = float(m.gt), True
+        if getattr(m, "le", None) is not None:
+            high = float(m.le)
+        if getattr(m, "lt", None) is not None:
+            high, high_open = float(m.lt), True
+    return low, high, low_open, high_open

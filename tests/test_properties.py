@@ -18,7 +18,7 @@ from hypothesis.extra import numpy as hnp
 
 from sim.loading import load_scenario
 from sim.model import DiplomacyModel
-from sim.params import Parameters
+from sim.params import Parameters, parameter_bounds
 from sim.rules.bargaining import rule_probability
 from sim.rules.dynamics import move_toward_proposal, update_trust
 from sim.rules.utility import project
@@ -55,18 +55,8 @@ def scenario(variant: str) -> Scenario:
 
 def _bounds(name: str) -> st.SearchStrategy[float]:
     """Floats within the bounds a Parameters field declares (ge/gt/le/lt metadata)."""
-    lo = hi = None
-    excl_lo = excl_hi = False
-    for meta in Parameters.model_fields[name].metadata:
-        if getattr(meta, "ge", None) is not None:
-            lo = float(meta.ge)
-        if getattr(meta, "gt", None) is not None:
-            lo, excl_lo = float(meta.gt), True
-        if getattr(meta, "le", None) is not None:
-            hi = float(meta.le)
-        if getattr(meta, "lt", None) is not None:
-            hi, excl_hi = float(meta.lt), True
-    assert lo is not None and hi is not None, f"parameter {name} has no declared bounds"
+    lo, hi, excl_lo, excl_hi = parameter_bounds(name)
+    assert math.isfinite(lo) and math.isfinite(hi), f"parameter {name} has no declared bounds"
     return st.floats(lo, hi, exclude_min=excl_lo, exclude_max=excl_hi, allow_nan=False, allow_infinity=False)
 
 

@@ -27,7 +27,7 @@ from sim.cli.viz import viz_command
 from sim.loading import BUNDLED_CONFIGS, DEFAULT_SCENARIO, load_scenario
 from sim.messages import MAX_VALUE_CHARS
 from sim.options import ROOTS_ENV, VIZ_CONFIG_ENV, VIZ_RESULTS_ENV
-from sim.params import Parameters
+from sim.params import Parameters, parameter_bounds
 from sim.viz import components, data, figures
 from sim.viz.app import COMPONENTS, VizModel, default_controls, model_params
 from sim.viz.ui import png_bytes
@@ -97,7 +97,7 @@ def test_parse_seed_cuts_long_text_in_its_message(text):
 def test_slider_ranges_stay_inside_the_parameter_bounds(name):
     default = getattr(Parameters(), name)
     spec = data.slider_spec(name, default)
-    low, high, _, _ = data.parameter_bounds(name)
+    low, high, _, _ = parameter_bounds(name)
     assert low <= spec["min"] < spec["max"] <= high
     assert spec["value"] == default
     assert (spec["max"] - spec["min"]) / spec["step"] >= 20  # fine enough to be useful

@@ -23,7 +23,7 @@ import yaml
 
 from sim.loading import BUNDLED_CONFIGS, apply_overrides
 from sim.messages import MAX_VALUE_CHARS, cut
-from sim.params import Parameters
+from sim.params import Parameters, parameter_bounds
 from sim.venues import DECISION_COLUMNS
 from sim.viz.commands import run_command
 from sim.yamlio import read_raw
@@ -58,21 +58,6 @@ def parse_seed(text: str | int) -> int:
     if not 0 <= seed < 2**63:
         raise ValueError(f"seed: must be 0 <= seed < 2**63: {cut(str(seed), MAX_VALUE_CHARS)}")
     return seed
-
-
-def parameter_bounds(name: str) -> tuple[float, float, bool, bool]:
-    """(low, high, low is exclusive, high is exclusive) of a :class:`Parameters` field."""
-    low, high, low_open, high_open = -math.inf, math.inf, False, False
-    for m in Parameters.model_fields[name].metadata:
-        if getattr(m, "ge", None) is not None:
-            low = float(m.ge)
-        if getattr(m, "gt", None) is not None:
-            low, low_open = float(m.gt), True
-        if getattr(m, "le", None) is not None:
-            high = float(m.le)
-        if getattr(m, "lt", None) is not None:
-            high, high_open = float(m.lt), True
-    return low, high, low_open, high_open
 
 
 def slider_spec(name: str, default: float) -> dict[str, float]:
