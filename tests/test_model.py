@@ -55,7 +55,8 @@ def test_agents_are_typed_views_on_the_arrays(scenario) -> None:
 def protocol_members(protocol: type) -> set[str]:
     """What a Protocol declares: its annotated attributes, methods and properties (Python 3.12 has
     no ``typing.get_protocol_members``)."""
-    declared = {k for k, v in vars(protocol).items() if not k.startswith("_") and (callable(v) or isinstance(v, property))}
+    methods = {k for k, v in vars(protocol).items() if callable(v) or isinstance(v, property)}
+    declared = {k for k in methods if not k.startswith("_")}
     return declared | set(protocol.__annotations__)
 
 
