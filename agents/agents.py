@@ -90,7 +90,7 @@ class DiplomaticActor(mesa.Agent):
             ultimatum=problem.ultimatum,
         )
 
-    def as_group(self, proposer: int, ultimatum: bool, present: set[int]) -> Group:
+    def as_group(self, proposer: int, ultimatum: bool, present: frozenset[int]) -> Group:
         """This actor as a decision unit facing ``proposer``: a bloc brings its members who are
         not at the table in their own right."""
         return Group(head=self.model.side_facing(self.index, proposer, ultimatum))
@@ -108,7 +108,7 @@ class BlocAgent(DiplomaticActor):
     def members(self) -> list[str]:
         return list(self.spec.members)
 
-    def as_group(self, proposer: int, ultimatum: bool, present: set[int]) -> Group:
+    def as_group(self, proposer: int, ultimatum: bool, present: frozenset[int]) -> Group:
         m = self.model
         members = tuple(
             m.side_facing(m.index_of[a], proposer, ultimatum) for a in self.spec.members if m.index_of[a] not in present

@@ -76,6 +76,7 @@ class DiplomacyModel(mesa.Model):
             },
         )
         self.running = True
+        self._refresh_war()  # ``war`` and ``best_war`` exist from the start, as ``World`` promises (no random draw)
 
     # ------------------------------------------------------------------ state
 

@@ -51,8 +51,8 @@ class Meeting:
 
     venue: Venue
     step: int
-    participants: list[int]  # actor indices, chair first
-    present: set[int]
+    participants: tuple[int, ...]  # actor indices, chair first
+    present: frozenset[int]
     ultimatum: bool
     record: dict[str, Any]
 
@@ -82,7 +82,7 @@ def hold(world: World, venue: Venue, t: int) -> None:
         "proposals": [],
     }
     world.venue_log.append(record)
-    meeting = Meeting(venue, t, parts, set(parts), venue.format == "ultimatum", record)
+    meeting = Meeting(venue, t, tuple(parts), frozenset(parts), venue.format == "ultimatum", record)
     agenda = np.zeros(len(world.issue_ids), dtype=bool)
     agenda[[world.issue_index[j] for j in venue.agenda]] = True
     for k in parts[:1] if meeting.ultimatum else parts:
@@ -96,7 +96,7 @@ def hold(world: World, venue: Venue, t: int) -> None:
 
 def _table(world: World, meeting: Meeting, k: int, open_issues: np.ndarray) -> Tabled:
     """Actor ``k`` chooses its package for everyone else at the table (see ``best_package``)."""
-    ultimatum, parts = meeting.ultimatum, meeting.participants
+    ultimatum, parts = meeting.ultimatum, list(meeting.participants)  # a list indexes the arrays by actor
     others = [r for r in parts if r != k]
     groups = tuple(world.actor_agents[r].as_group(k, ultimatum, meeting.present) for r in others)
     if ultimatum:  # no deal means war with the recipient

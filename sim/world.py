@@ -14,13 +14,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    import mesa
-
     from sim.params import Parameters
     from sim.rules.acceptance import Evaluation, Side
     from sim.rules.bargaining import Group, Problem, Proposal
     from sim.rules.war import CostPriors
     from sim.scenario import Scenario
+
+
+class Tables(Protocol):
+    """The model's data collector as the venues see it: they append rows to its tables (the decision log)."""
+
+    def add_table_row(self, table_name: str, row: dict[str, Any]) -> None: ...
 
 
 class Negotiator(Protocol):
@@ -32,7 +36,7 @@ class Negotiator(Protocol):
 
     def respond(self, side: Side, proposal: Proposal, problem: Problem) -> Evaluation: ...
 
-    def as_group(self, proposer: int, ultimatum: bool, present: set[int]) -> Group: ...
+    def as_group(self, proposer: int, ultimatum: bool, present: frozenset[int]) -> Group: ...
 
 
 class World(Protocol):
@@ -40,7 +44,7 @@ class World(Protocol):
 
     config: Scenario
     params: Parameters
-    datacollector: mesa.DataCollector
+    datacollector: Tables
     actor_ids: list[str]
     issue_ids: list[str]
     index_of: dict[str, int]

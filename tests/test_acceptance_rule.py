@@ -1,19 +1,20 @@
 """One acceptance rule: the side's own decision, the proposer's belief and move scoring agree.
 
-``evaluate`` (one side, one package, known cost), the batch of ``Sides`` (many sides, many
-packages), the proposer's belief ``group_probabilities`` with the side's true cost as a fixed
-prior, and the incremental move scoring of ``best_package`` (``_Moves``) against
-``expected_utility``, on random sides and packages with red lines, linkage, ultimatums and
-legally binding forms.
+``evaluate`` (one side, one package, known cost) and the batch of ``Sides`` (many sides, many
+packages) against ``reference_evaluate``, the scalar rule as it was written from ODD §7.8 before
+it was shared; the proposer's belief ``group_probabilities`` with the side's true cost as a fixed
+prior; the belief's status-quo test at a large ``|U(b)|``; and the incremental move scoring of
+``best_package`` (``_Moves``) against ``expected_utility``, on random sides and packages with red
+lines, linkage, ultimatums and legally binding forms.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim.rules.acceptance import Evaluation, Side, Sides, acceptance, crossings, evaluate, known_war_option
@@ -125,10 +126,69 @@ def cases(draw: st.DrawFn) -> Case:
     )
 
 
+def reference_package_value(
+    side: Side, outcome: np.ndarray, baseline: np.ndarray, compliance: np.ndarray, tau: float
+) -> float:
+    """ODD §7.1-7.3: ``V(x; tau) = U(b) + sum_j omega_j (u_j(x_j) - u_j(b_j))`` with
+    ``u_j(x) = -s_j |x_j - p_j|^r`` and ``omega_j = 1 - kappa_j (1 - tau)`` on gains, 1 on losses."""
+    u_base = -side.salience * np.abs(baseline - side.position) ** np.asarray(side.risk, dtype=float)
+    gains = -side.salience * np.abs(outcome - side.position) ** np.asarray(side.risk, dtype=float) - u_base
+    weight = np.where(gains > 0.0, 1.0 - compliance * (1.0 - tau), 1.0)
+    return float(u_base.sum() + (weight * gains).sum(axis=-1))
+
+
+def reference_evaluate(case: Case, side: Side, k: int, s: int) -> Evaluation:
+    """The oracle: ``evaluate`` as it stood before the rule was shared (commit 44c5a67), from ODD §7.8.
+
+    Reject a package that crosses a red line on an included issue, then one that leaves out an open
+    linked issue; else accept iff ``V(x; tau_e) + 1e-12 >= R``, ``R = max(U(b), W - c)`` or ``W - c``
+    at an ultimatum, with ``tau_e = tau + binding * alpha * v (1 - tau)`` (§7.2)."""
+    outcome, include = case.outcome[k], case.include[k]
+    outside = (outcome < side.red_low - 1e-9) | (outcome > side.red_high + 1e-9)
+    crossed = [int(j) for j in np.flatnonzero(include & outside)]
+    missing = [j for j in sorted(side.linkage) if case.open_issues[j] and not include[j]]
+    tau_eff = (
+        side.trust + case.legal_boost * side.values_legal_form * (1.0 - side.trust) if case.binding else side.trust
+    )
+    value = reference_package_value(side, outcome, case.baseline, case.compliance, tau_eff)
+    undiscounted = reference_package_value(side, outcome, case.baseline, case.compliance, 1.0)
+    sq = reference_package_value(side, case.baseline, case.baseline, case.compliance, 1.0)
+    war = side.war_value - float(case.costs[s])
+    reservation = war if case.ultimatum else max(sq, war)
+    if crossed:
+        ok, reason = False, "crosses red line"
+    elif missing:
+        ok, reason = False, "leaves out a linked issue"
+    elif value + 1e-12 >= reservation:
+        ok, reason = True, "beats the alternative"
+    else:
+        ok, reason = False, "war is better" if war > sq else "worse than the status quo"
+    logged = (value, sq, war, reservation, side.trust, tau_eff, undiscounted - value)
+    return Evaluation(side.id, ok, reason, *logged, crossed_red_lines=crossed, missing_linkage=missing)
+
+
+REFERENCE_FLOATS = [f.name for f in fields(Evaluation) if f.type == "float"]  # value ... trust_discount
+
+
+@RULE
+@given(cases())
+def test_the_decision_is_the_reference_rule(case: Case) -> None:
+    """``evaluate`` decides as ``reference_evaluate`` (the same answer, reason, red lines crossed and
+    linked issues missing) and logs the same numbers up to 1e-12."""
+    for k in range(case.values.shape[0]):
+        for s, side in enumerate(case.sides):
+            ev, ref = case.answer(side, k, s), reference_evaluate(case, side, k, s)
+            assert (ev.actor, ev.accepted, ev.reason) == (ref.actor, ref.accepted, ref.reason)
+            assert (ev.crossed_red_lines, ev.missing_linkage) == (ref.crossed_red_lines, ref.missing_linkage)
+            for name in REFERENCE_FLOATS:
+                assert getattr(ev, name) == pytest.approx(getattr(ref, name), rel=0, abs=TOL), name
+
+
 @RULE
 @given(cases())
 def test_the_decision_is_the_batch_of_one(case: Case) -> None:
-    """``evaluate`` on one side and one package = the rule on the whole batch (K packages x S sides)."""
+    """``evaluate`` on one side and one package = the rule on the whole batch (K packages x S sides),
+    and both give the answer of ``reference_evaluate``."""
     sides = Sides(case.sides, case.baseline)
     x, inc = case.outcome, case.include
     value = sides.u_base_sum + sides.changes(x, inc, case.compliance, sides.trust_eff(case.binding, case.legal_boost))
@@ -139,7 +199,11 @@ def test_the_decision_is_the_batch_of_one(case: Case) -> None:
     accepted = acceptance(value, sides.u_base_sum, known_war_option(war), blocked, case.ultimatum)
     for k in range(x.shape[0]):
         for s, side in enumerate(case.sides):
-            ev = case.answer(side, k, s)
+            ev, ref = case.answer(side, k, s), reference_evaluate(case, side, k, s)
+            assert bool(accepted[k, s]) == ref.accepted
+            assert value[k, s] == pytest.approx(ref.value, rel=0, abs=TOL)
+            assert np.flatnonzero(crossed[k, s]).tolist() == ref.crossed_red_lines
+            assert np.flatnonzero(missing[k, s]).tolist() == ref.missing_linkage
             assert ev.value == pytest.approx(value[k, s], rel=0, abs=TOL)
             assert ev.status_quo_value == pytest.approx(sides.u_base_sum[s], rel=0, abs=TOL)
             assert ev.war_option == war[s]
@@ -165,6 +229,33 @@ def test_the_belief_with_a_known_cost_is_the_decision(case: Case) -> None:
             if ev.missing_linkage or abs(ev.value - ev.war_option) < 1e-9:
                 continue
             assert belief[k, s] == float(ev.accepted)
+
+
+@RULE
+@given(st.floats(1e3, 1e9), st.floats(-1e-10, 1e-10))
+@example(scale=1e4, change=-1.5e-12)  # U(b) + change rounds to within eps of U(b)
+@example(scale=1e6, change=-5e-11)  # U(b) + change rounds to U(b)
+@example(scale=1e6, change=-1e-12)  # a tie at -eps is accepted
+def test_the_belief_compares_the_change_with_eps(scale: float, change: float) -> None:
+    """The proposer's status-quo test is ``change >= -eps`` on the change as computed, however large
+    ``|U(b)|``: tested as ``U(b) + change + eps >= U(b)``, eps would be lost in rounding once
+    ``|U(b)|`` exceeds about 4e3. The side's war option is out of reach, so only that test decides."""
+    side = Side(
+        id="S",
+        position=np.zeros(1),
+        salience=np.array([scale]),
+        risk=1.0,
+        red_low=np.zeros(1),
+        red_high=np.ones(1),
+        trust=1.0,
+        war_value=-1e12,
+        prior=("fixed", 0.0, 0.0, 0.0),
+    )
+    sides = Sides([side], baseline=np.ones(1))
+    assert sides.u_base_sum[0] == -scale
+    belief = sides.belief(np.array([[change]]), np.zeros((1, 1), dtype=bool), False, True)
+    assert belief[0, 0] == float(change >= -1e-12)
+    assert sides.belief(np.array([[change]]), np.zeros((1, 1), dtype=bool), True, True)[0, 0] == 1.0
 
 
 @RULE

@@ -10,6 +10,7 @@ import pytest
 
 from agents.agents import BlocAgent, OrganisationAgent, StateAgent
 from sim import DiplomacyModel, load_scenario
+from sim.world import Negotiator, Tables, World
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +50,31 @@ def test_agents_are_typed_views_on_the_arrays(scenario) -> None:
     model.trust[model.index_of["RUS"], model.index_of["USA"]] = 0.42
     assert by_id["RUS"].trust_in("USA") == pytest.approx(0.42)
     assert by_id["RUS"].position["nato_ukraine"] == 0.0
+
+
+def protocol_members(protocol: type) -> set[str]:
+    """What a Protocol declares: its annotated attributes, methods and properties (Python 3.12 has
+    no ``typing.get_protocol_members``)."""
+    methods = {k for k, v in vars(protocol).items() if callable(v) or isinstance(v, property)}
+    declared = {k for k in methods if not k.startswith("_")}
+    return declared | set(protocol.__annotations__)
+
+
+def test_a_fresh_model_is_a_world_of_negotiators() -> None:
+    """Everything ``World`` promises exists before the first step (``war`` and ``best_war`` too),
+    the data collector has what ``Tables`` promises and every actor what ``Negotiator`` promises."""
+    world, negotiator = protocol_members(World), protocol_members(Negotiator)
+    assert {"war", "best_war", "datacollector", "actor_agents", "side_facing", "record_war"} <= world
+    assert negotiator == {"side", "propose", "respond", "as_group"}
+    model = DiplomacyModel()
+    assert [name for name in sorted(world) if not hasattr(model, name)] == []
+    assert all(callable(getattr(model, name)) for name in ("side_facing", "record_war"))
+    assert all(callable(getattr(model.datacollector, name)) for name in protocol_members(Tables))
+    n = len(model.actor_ids)
+    assert model.war.shape == (n, n) and model.best_war.shape == (n,)
+    assert len(model.actor_agents) == n
+    for agent in model.actor_agents:
+        assert all(callable(getattr(agent, name, None)) for name in negotiator), agent.actor_id
 
 
 def test_datacollector_frames(scenario) -> None:

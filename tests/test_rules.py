@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.rules.acceptance import Side, evaluate, package_value
+from sim.rules.acceptance import Side, evaluate
 from sim.rules.bargaining import (
     Group,
     Problem,
@@ -498,9 +498,24 @@ class TestPackageValue:
     def test_gains_discounted_by_trust(self) -> None:
         # p = [0, 0], s = [1, 0.5], baseline [1, 0] -> U(b) = -1
         # outcome [0.2, 0.4]: gains [0.8, -0.2]; compliance [1, 1], tau 0.5 -> 0.4 - 0.2 = 0.2 -> V = -0.8
-        s = side([0.0, 0.0], [1.0, 0.5])
-        v = package_value(s, A([0.2, 0.4]), A([1.0, 0.0]), A([1.0, 1.0]), 0.5)
-        assert v == pytest.approx(-0.8)
+        # at full trust the gains are 0.8 - 0.2 = 0.6 -> V = -0.4: the trust discount is 0.4
+        s = side([0.0, 0.0], [1.0, 0.5], trust=0.5)
+        ev = evaluate(
+            s,
+            A([0.2, 0.4]),
+            A([True, True]),
+            A([1.0, 0.0]),
+            A([1.0, 1.0]),
+            A([True, True]),
+            private_cost=0.0,
+            binding=False,
+            legal_boost=0.5,
+            ultimatum=False,
+        )
+        assert ev.trust_effective == 0.5
+        assert ev.status_quo_value == pytest.approx(-1.0)
+        assert ev.value == pytest.approx(-0.8)
+        assert ev.trust_discount == pytest.approx(0.4)
 
 
 class TestEvaluate:

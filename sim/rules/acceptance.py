@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.rules.utility import Array, discounted_change, discounted_gains, effective_trust, issue_utilities
+from sim.rules.utility import Array, discounted_gains, effective_trust
 from sim.rules.war import survival
 
 _EPS = 1e-12  # a package worth its reservation up to rounding is accepted
-_RED_TOL = 1e-9  # an outcome this close to a red line does not cross it
+RED_TOL = 1e-9  # an outcome this close to a red line does not cross it
 
 
 @dataclass(frozen=True)
@@ -90,11 +90,11 @@ def crossings(outcome: Array, include: Array, low: Array, high: Array) -> Array:
 
     Red lines are lexicographic constraints: no value elsewhere buys them (taboo trade-offs;
     Tetlock et al. 2000)."""
-    return include & ((outcome < low - _RED_TOL) | (outcome > high + _RED_TOL))
+    return include & ((outcome < low - RED_TOL) | (outcome > high + RED_TOL))
 
 
 def acceptance(
-    value: Array, status_quo: Array, war_cdf: Callable[[Array], Array], blocked: Array, ultimatum: bool
+    value: Array, status_quo: Array | float, war_cdf: Callable[[Array], Array], blocked: Array, ultimatum: bool
 ) -> Array:
     """Probability that a side accepts a package; 0 or 1 for the side itself, which knows its cost.
 
@@ -103,6 +103,9 @@ def acceptance(
     war (Fearon 1995), both up to rounding (``eps``): ``P = 1[not blocked] * 1[ultimatum or
     V + eps >= U(b)] * P(W - c <= V)``. ``war_cdf(V)`` is ``P(W - c <= V)``: ``known_war_option``
     for the side itself, the survival ``S(W - V)`` of its cost prior for a proposer (``Sides``).
+    ``value`` and ``status_quo`` share an origin: utilities ``(V, U(b))`` for the side itself,
+    changes ``(V - U(b), 0)`` for the proposer's belief, so that ``eps`` is compared with the
+    change as computed even where it is below the rounding step of ``U(b)``.
     """
     p = war_cdf(value)
     if not ultimatum:
@@ -162,17 +165,11 @@ class Sides:
     def belief(self, change: Array, crossed: Array, ultimatum: bool, red_lines_public: bool) -> Array:
         """The proposer's belief that each side accepts: ``acceptance`` over the cost prior, (K, S).
 
-        ``crossed`` (K, S) blocks only if red lines are public; the sides' linkage is not part of
-        the belief."""
+        Values are measured from the status quo: the status-quo test is ``change + eps >= 0``
+        (``change >= -eps``), the war test ``S(W - (U(b) + change))``. ``crossed`` (K, S) blocks
+        only if red lines are public; the sides' linkage is not part of the belief."""
         blocked = crossed if red_lines_public else np.zeros(crossed.shape, dtype=bool)
-        return acceptance(self.u_base_sum + change, self.u_base_sum, self.war_cdf, blocked, ultimatum)
-
-
-def package_value(side: Side, outcome: Array, baseline: Array, compliance: Array, trust_eff: Array | float) -> Array:
-    """A side's utility of ``outcome`` (..., m) with gains over ``baseline`` discounted by trust."""
-    u_base = issue_utilities(baseline, side.position, side.salience, side.risk)
-    gains = issue_utilities(outcome, side.position, side.salience, side.risk) - u_base
-    return u_base.sum() + discounted_change(gains, compliance, trust_eff)
+        return acceptance(change, 0.0, lambda c: self.war_cdf(self.u_base_sum + c), blocked, ultimatum)
 
 
 def evaluate(

@@ -18,8 +18,8 @@ from typing import Literal
 
 import numpy as np
 
-from sim.rules.acceptance import Side, Sides, crossings, weighted_gains
-from sim.rules.utility import Array, discounted_change, effective_trust, issue_utilities
+from sim.rules.acceptance import RED_TOL, Side, Sides, crossings, weighted_gains
+from sim.rules.utility import Array, effective_trust, issue_utilities
 
 Rule = Literal["unanimity", "majority"]
 LEGAL_FORMS = ("political", "legally_binding")
@@ -139,16 +139,16 @@ def expected_utility(
     """Proposer's expected utility and adoption probability for candidate packages (K, m).
 
     ``EU(x) = P(adopt | x) * V_i(x) + (1 - P(adopt | x)) * V_i(no deal)``, where ``V_i``
-    discounts the proposer's own promised gains by its trust in the recipients and charges its
-    cost of a legally binding form.
+    discounts the proposer's own promised gains by its trust in the recipients (``weighted_gains``,
+    as in the move scoring) and charges its cost of a legally binding form.
     """
     stacked = stacked or _Stacked(prob)
     outcome = np.where(include, values, prob.baseline)
     me = prob.proposer
     u_base = issue_utilities(prob.baseline, me.position, me.salience, me.risk)
-    gains = issue_utilities(outcome, me.position, me.salience, me.risk) - u_base
     tau = effective_trust(me.trust, me.values_legal_form, binding, prob.legal_boost)
-    v_deal = u_base.sum() + discounted_change(gains, prob.compliance, tau) - binding * me.binding_cost
+    mine = weighted_gains(outcome, include, me.position, me.salience, me.risk, u_base, prob.compliance, tau)
+    v_deal = u_base.sum() + mine.sum(axis=-1) - binding * me.binding_cost
     groups = stacked.group_probabilities(prob, outcome, include, binding)
     p_adopt = rule_probability(groups, prob.venue_rule, extra_yes=1)
     return p_adopt * v_deal + (1.0 - p_adopt) * prob.no_deal, p_adopt
@@ -158,7 +158,7 @@ def _candidates(prob: Problem, j: int) -> Array:
     lo, hi = prob.proposer.red_low[j], prob.proposer.red_high[j]
     allowed = prob.allowed[j]
     if allowed is not None:
-        vals = np.asarray([v for v in allowed if lo - 1e-9 <= v <= hi + 1e-9], dtype=float)
+        vals = np.asarray([v for v in allowed if lo - RED_TOL <= v <= hi + RED_TOL], dtype=float)
         return vals if vals.size else np.asarray([prob.baseline[j]])
     return np.linspace(lo, hi, prob.grid) if hi > lo else np.asarray([lo])
 
@@ -300,7 +300,7 @@ def best_package(prob: Problem, anchor: Array | None = None) -> Proposal:
     if prob.red_lines_public:
         feas_lo = np.maximum(feas_lo, st.lo.max(axis=0))
         feas_hi = np.minimum(feas_hi, st.hi.min(axis=0))
-    feasible = feas_lo <= feas_hi + 1e-9
+    feasible = feas_lo <= feas_hi + RED_TOL
     top = np.maximum(feas_lo, feas_hi)
     own = me.position
     # Inside every known red line where they meet, and always inside the proposer's own.
