@@ -36,6 +36,11 @@ class Scenario(Strict):
     venues: list[Venue] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     parameters: Parameters = Parameters()
+    references: dict[Ident, str] = Field(
+        default_factory=dict,
+        exclude=True,  # documentation for the sources, not model input: not part of the config's hash
+        description="Works the sources cite, by key: a source quoting one ends with [key] (docs/authoring.md).",
+    )
 
     @field_validator("issues", "actors", "venues")
     @classmethod
