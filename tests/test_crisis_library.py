@@ -152,3 +152,13 @@ def test_a_bad_outcome_record_names_its_file_and_field(tmp_path: Path) -> None:
     record["war_dyad"], record["war_dyad_source"] = ["A", "B"], "assumption: a test"
     path.write_text(yaml.safe_dump(record), encoding="utf-8")
     assert load_outcome(path).war and not load_outcome(path).agreement
+
+
+def test_the_library_has_the_variety_issue_10_asks_for() -> None:
+    """At least 16 crises: at least 6 ended in war, at least 6 without, of those at least 3 in a negotiated
+    (formal) agreement (the numbers are issue 10's)."""
+    outcomes = [load_outcome(outcome_path(p.stem)) for p in CRISES]
+    wars = sum(o.war for o in outcomes)
+    assert len(outcomes) >= 16
+    assert wars >= 6 and len(outcomes) - wars >= 6
+    assert sum(o.agreement for o in outcomes) >= 3
