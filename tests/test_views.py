@@ -63,7 +63,8 @@ def ended() -> VizModel:
 def test_bundled_scenarios_are_the_scenario_files():
     names = data.bundled_scenarios()
     assert "european_security_2022.yaml" in names and VALIDATION in names
-    assert not any(n.startswith("experiments/") for n in names)
+    assert not any(n.startswith(("experiments/", "outcomes/")) for n in names)
+    assert "crises/fashoda_1898.yaml" in names  # the crisis library is offered
     for n in names:
         load_scenario(BUNDLED_CONFIGS / n)
 

@@ -31,12 +31,16 @@ from sim.yamlio import read_raw
 # --------------------------------------------------------------------------- scenario choice and parameters
 
 
+NOT_SCENARIOS = ("experiments", "outcomes")  # folders of configs/ holding other YAML files
+
+
 def bundled_scenarios() -> list[str]:
-    """The bundled scenario files, relative to ``configs/`` (experiment files are not scenarios)."""
+    """The bundled scenario files, relative to ``configs/``: not the experiment files, nor the crisis library's
+    outcome records (which only the backtest reads)."""
     return sorted(
         p.relative_to(BUNDLED_CONFIGS).as_posix()
         for p in BUNDLED_CONFIGS.rglob("*.yaml")
-        if "experiments" not in p.relative_to(BUNDLED_CONFIGS).parts
+        if not set(NOT_SCENARIOS) & set(p.relative_to(BUNDLED_CONFIGS).parts)
     )
 
 
