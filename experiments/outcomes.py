@@ -15,7 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.messages import ScenarioError, path_str, value_text
+from sim.loading import validation_problems
+from sim.messages import ScenarioError
 from sim.scenario import Scenario
 from sim.scenario_parts import Ident, Source
 from sim.yamlio import read_raw
@@ -73,14 +74,7 @@ def load_outcome(path: str | Path, scenario: Scenario | None = None) -> Outcome:
     try:
         outcome = Outcome.model_validate(raw)
     except ValidationError as exc:
-        errors = []
-        for e in exc.errors():
-            msg = e["msg"].removeprefix("Value error, ")
-            got = e.get("input")
-            if e["type"] not in ("missing", "extra_forbidden") and isinstance(got, str | int | float | bool):
-                msg += f" (got {value_text(got)})"
-            errors.append((path_str(e["loc"], raw), msg))
-        raise ScenarioError(str(path), errors) from None
+        raise ScenarioError(str(path), validation_problems(exc, raw)) from None
     if scenario is not None:
         problems = []
         if outcome.crisis != scenario.id:

@@ -32,20 +32,26 @@ def validate_raw(raw: dict[str, Any], file: str, *, show_values: bool = True) ->
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        errors: list[tuple[str, str]] = []
-        for e in exc.errors():
-            ctx_err = (e.get("ctx") or {}).get("error")
-            if isinstance(ctx_err, References):
-                errors.extend((path_str(_split(p), raw, show_values), m) for p, m in ctx_err.errors)
-                continue
-            msg = e["msg"].removeprefix("Value error, ")
-            got = e.get("input")
-            shown = show_values and e["type"] not in ("missing", "extra_forbidden")
-            if shown and (got is None or isinstance(got, str | int | float | bool)):
-                msg += f" (got {value_text(got)})"
-            loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith(("function-", "tagged"))))
-            errors.append((path_str(loc, raw, show_values), msg))
-        raise ScenarioError(file, errors) from None
+        raise ScenarioError(file, validation_problems(exc, raw, show_values)) from None
+
+
+def validation_problems(exc: ValidationError, raw: Any, show_values: bool = True) -> list[tuple[str, str]]:
+    """(field path, problem) for every error pydantic found in ``raw``, a scenario's cross-references one by
+    one; a short scalar value is quoted when ``show_values`` (never an unknown key's)."""
+    errors: list[tuple[str, str]] = []
+    for e in exc.errors():
+        ctx_err = (e.get("ctx") or {}).get("error")
+        if isinstance(ctx_err, References):
+            errors.extend((path_str(_split(p), raw, show_values), m) for p, m in ctx_err.errors)
+            continue
+        msg = e["msg"].removeprefix("Value error, ")
+        got = e.get("input")
+        shown = show_values and e["type"] not in ("missing", "extra_forbidden")
+        if shown and (got is None or isinstance(got, str | int | float | bool)):
+            msg += f" (got {value_text(got)})"
+        loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith(("function-", "tagged"))))
+        errors.append((path_str(loc, raw, show_values), msg))
+    return errors
 
 
 def _split(path: str) -> tuple[Any, ...]:

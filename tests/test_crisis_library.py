@@ -10,7 +10,6 @@ from __future__ import annotations
 import builtins
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,27 +19,13 @@ import yaml
 from experiments.outcomes import OUTCOMES_DIR, load_outcome, outcome_path
 from sim.loading import load_scenario
 from sim.messages import ScenarioError
+from tests.test_sources import sources
 
 REPO = Path(__file__).resolve().parent.parent
 CRISES = sorted((REPO / "configs" / "crises").glob("*.yaml"))
 QUOTE = re.compile(r'^".+"\s*(?:\([^)]*\))?\s*\[(?P<key>[A-Za-z][A-Za-z0-9_]*)\]$', re.S)
 RUBRIC_OR_ASSUMPTION = re.compile(r"^(rubric|assumption): \S")
 CODED = re.compile(r"^(coded from the record|none in the record): \S")  # outcome records only
-
-
-def sources(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """Every ``source`` and ``*_source`` value of a raw file, with its dotted path."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            here = f"{path}.{key}" if path else str(key)
-            if str(key) == "source" or str(key).endswith("_source"):
-                yield here, value
-            else:
-                yield from sources(value, here)
-    elif isinstance(node, list):
-        for i, item in enumerate(node):
-            name = item.get("id", i) if isinstance(item, dict) else i
-            yield from sources(item, f"{path}.{name}")
 
 
 def source_problem(source: Any, references: dict[str, str], outcome: bool = False) -> str | None:

@@ -51,12 +51,12 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def sources(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """Every ``source`` string in a raw config, with its dotted path (list items by id)."""
+def sources(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every ``source`` and ``*_source`` value in a raw config, with its dotted path (list items by id)."""
     if isinstance(node, dict):
         for key, value in node.items():
             here = f"{path}.{key}" if path else str(key)
-            if key == "source" and isinstance(value, str):
+            if str(key) == "source" or str(key).endswith("_source"):
                 yield here, value
             else:
                 yield from sources(value, here)
