@@ -10,13 +10,16 @@ from __future__ import annotations
 import builtins
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from experiments.library import load_library
 from experiments.outcomes import OUTCOMES_DIR, load_outcome, outcome_path
+from experiments.scores import CLASSES
 from sim.loading import load_scenario
 from sim.messages import ScenarioError
 from tests.test_sources import sources
@@ -147,3 +150,31 @@ def test_the_library_has_the_variety_issue_10_asks_for() -> None:
     assert len(outcomes) >= 16
     assert wars >= 6 and len(outcomes) - wars >= 6
     assert sum(o.agreement for o in outcomes) >= 3
+
+
+def test_the_library_loads_with_each_crisis_read_at_its_horizon() -> None:
+    crises = {c.scenario.id: c for c in load_library()}
+    assert set(crises) == {p.stem for p in CRISES}
+    assert {c.history for c in crises.values()} <= set(CLASSES)
+    assert crises["agadir_1911"].history == "agreement"  # the treaty of 4 November 1911, within the year
+    assert crises["suez_1956"].history == "war"
+    # agreements after the one-year horizon count as neither (docs/authoring.md, section 9)
+    assert crises["north_korea_1993"].history == crises["korea_2017"].history == "no_agreement_no_war"
+
+
+def test_a_bad_library_is_refused_naming_the_file_and_field(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="no scenario files"):
+        load_library(tmp_path)
+    crises, outcomes = tmp_path / "crises", tmp_path / "outcomes"
+    crises.mkdir()
+    outcomes.mkdir()
+    shutil.copy(CRISES[0], crises)
+    with pytest.raises(ScenarioError) as exc:
+        load_library(crises)
+    assert str(crises / CRISES[0].name) in str(exc.value) and "no outcome record" in str(exc.value)
+    record = yaml.safe_load(outcome_path(CRISES[0].stem).read_text(encoding="utf-8"))
+    record["outcome_form"] = "armistice"
+    (outcomes / CRISES[0].name).write_text(yaml.safe_dump(record), encoding="utf-8")
+    with pytest.raises(ScenarioError) as exc:
+        load_library(crises)
+    assert str(outcomes / CRISES[0].name) in str(exc.value) and "outcome_form" in str(exc.value)
