@@ -15,13 +15,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.loading import validation_problems
+from sim.loading import BUNDLED_CONFIGS, validation_problems
 from sim.messages import ScenarioError
 from sim.scenario import Scenario
 from sim.scenario_parts import Ident, Source
 from sim.yamlio import read_raw
 
-OUTCOMES_DIR = Path(__file__).resolve().parent.parent / "configs" / "outcomes"
+OUTCOMES_DIR = BUNDLED_CONFIGS / "outcomes"
 
 Violence = Literal["none", "minor_clashes", "serious_clashes", "full_scale_war"]
 OutcomeForm = Literal["formal_agreement", "tacit_understanding", "unilateral_act", "imposed", "faded"]

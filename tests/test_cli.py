@@ -307,3 +307,12 @@ def test_bad_input_from_the_real_command(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "sim.cli", "validate", str(path)]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert_bad_input(proc.returncode, proc.stderr, path, "not found")
+
+
+def test_every_subcommand_has_its_handler() -> None:
+    """Handlers are found by name when a subcommand runs (sim/cli/main.py): each parser entry must resolve."""
+    from sim.cli.main import HANDLERS, build_parser, handler
+
+    commands = set(build_parser()._subparsers._group_actions[0].choices)
+    assert commands == set(HANDLERS)
+    assert all(callable(handler(c)) for c in commands)
