@@ -56,6 +56,8 @@ RUN_COLUMNS_AFTER = [
     "escalated",
     "escalation_step",
     "escalation_date",
+    "escalation_actor",
+    "escalation_target",
     "max_rung",
     "max_rung_score",
     "agreed_issues",
@@ -148,14 +150,19 @@ def load_runs(out: str | Path, columns: list[str] | None = None, parts: list[Pat
         names = columns or [*RUN_COLUMNS_BEFORE, *_path_columns(out), *RUN_COLUMNS_AFTER]
         return pd.DataFrame(columns=names)
     read = None if columns is None else list(dict.fromkeys(["point_id", "replication", *columns]))
+    # One schema over every part: a part written before a column was added (store.ADDED_LATER) reads it as null.
+    schema = pa.unify_schemas([pq.read_schema(f) for f in files], promote_options="permissive")
     dups = duplicate_rows(files)
     if dups:
         _warn_duplicates(out, dups)
         table = pa.concat_tables(
-            [_without(pq.read_table(f, columns=read), dups.get(f)) for f in files], promote_options="permissive"
+            [
+                _without(ds.dataset(str(f), format="parquet", schema=schema).to_table(columns=read), dups.get(f))
+                for f in files
+            ]
         )
     else:
-        table = ds.dataset([str(f) for f in files], format="parquet").to_table(columns=read)
+        table = ds.dataset([str(f) for f in files], format="parquet", schema=schema).to_table(columns=read)
     table = table.sort_by([("point_id", "ascending"), ("replication", "ascending")])
     df = table.to_pandas()
     if columns is not None:

@@ -38,8 +38,9 @@ def _scenario(path: str, overrides_key: str) -> Scenario:
 def run_one(scenario_path: str, overrides: dict[str, Any], seed: int, horizon: int | None) -> dict[str, Any]:
     """Run one seeded replication and return its row (the run's own columns of docs/experiments.md).
 
-    Returns ``seed``, ``outcome``, ``escalated``, ``escalation_step``, ``escalation_date``, ``max_rung``,
-    ``max_rung_score``, ``agreed_issues``, ``steps_run``, ``wall_time`` and ``error``; the sweep adds
+    Returns ``seed``, ``outcome``, ``escalated``, ``escalation_step``, ``escalation_date``, ``escalation_actor``,
+    ``escalation_target``, ``max_rung``, ``max_rung_score``, ``agreed_issues``, ``steps_run``, ``wall_time`` and
+    ``error``; the sweep adds
     ``point_id``, ``replication``, ``set`` and the path columns. Any exception (loading the overridden
     scenario, building or running the model) gives a row with ``error = "Type: message"`` instead of raising.
     """
@@ -56,6 +57,8 @@ def run_one(scenario_path: str, overrides: dict[str, Any], seed: int, horizon: i
             "escalated": bool(res.escalated),
             "escalation_step": float(esc["step"]) if esc else math.nan,
             "escalation_date": str(esc["date"]) if esc else None,
+            "escalation_actor": str(esc["actor"]) if esc else None,
+            "escalation_target": str(esc["target"]) if esc else None,
             "max_rung": str(res.max_rung["id"]),
             "max_rung_score": float(res.max_rung["score"]),
             "agreed_issues": ",".join(sorted({str(a["issue"]) for a in res.agreements})),
@@ -69,6 +72,8 @@ def run_one(scenario_path: str, overrides: dict[str, Any], seed: int, horizon: i
             "escalated": None,
             "escalation_step": math.nan,
             "escalation_date": None,
+            "escalation_actor": None,
+            "escalation_target": None,
             "max_rung": None,
             "max_rung_score": math.nan,
             "agreed_issues": None,

@@ -49,11 +49,16 @@ RUN_FIELDS_BEFORE: list[tuple[str, pa.DataType]] = [
     ("seed", pa.int64()),
     ("set", pa.string()),
 ]
+#: Run columns added after the first folders were written: a part without them is still sound (they read as
+#: null), so that a folder written before them is neither set aside nor run again.
+ADDED_LATER = frozenset({"escalation_actor", "escalation_target"})
 RUN_FIELDS_AFTER: list[tuple[str, pa.DataType]] = [
     ("outcome", pa.string()),
     ("escalated", pa.bool_()),
     ("escalation_step", pa.float64()),
     ("escalation_date", pa.string()),
+    ("escalation_actor", pa.string()),
+    ("escalation_target", pa.string()),
     ("max_rung", pa.string()),
     ("max_rung_score", pa.float64()),
     ("agreed_issues", pa.string()),
@@ -164,6 +169,8 @@ def _type_problem(schema: pa.Schema) -> str | None:
     (``error`` in a part where no run raised) as Arrow's null type; both read the same."""
     for name, typ in (*RUN_FIELDS_BEFORE, *RUN_FIELDS_AFTER):
         if name not in schema.names:
+            if name in ADDED_LATER:
+                continue
             return f"no column {name!r}"
         got = schema.field(name).type
         if _kind(got) not in (_kind(typ), "null"):

@@ -1,4 +1,4 @@
-"""``dipsim sweep``, ``report`` and ``bench``: the batch runner's commands.
+"""``dipsim sweep``, ``report``, ``backtest`` and ``bench``: the batch runner's commands.
 
 The experiment file is checked before the sweep's modules (pandas, pyarrow, Dask) are imported, so that a bad
 file is refused at once.
@@ -38,6 +38,38 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"{stats.out}: {stats.planned} run(s) of {stats.points} point(s); summary in {stats.out / 'summary.csv'}")
     if stats.errors:
         print(f"{stats.errors} run(s) raised: see the error column of the runs", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from experiments.backtest import DEFAULT_OUT, backtest
+    from experiments.interrupt import SweepInterrupted
+    from experiments.library import LIBRARY
+    from experiments.sweep import SweepFailed
+
+    resume = "the finished runs are kept; run the same command again to resume"
+    try:
+        result = backtest(
+            Path(args.dir) if args.dir else LIBRARY,
+            Path(args.out) if args.out else DEFAULT_OUT,
+            seeds=args.seeds,
+            workers=args.workers,
+            seed=args.seed,
+            progress=None,
+        )
+    except SweepInterrupted:
+        print(f"\nbacktest stopped by SIGTERM: {resume}", file=sys.stderr)
+        return EXIT_TERMINATED
+    except KeyboardInterrupt:
+        print(f"\nbacktest interrupted: {resume}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SweepFailed as exc:
+        print(f"backtest failed: {exc}\n{resume}", file=sys.stderr)
+        return EXIT_FAILED
+    print(result.report.text)
+    seconds = sum(s.seconds for s in result.sweeps)
+    out = Path(args.out) if args.out else DEFAULT_OUT
+    print(f"\n{out}: crises.csv, scores.csv, forecasts.csv, backtest.txt, reliability.png ({seconds:.0f} s of runs)")
     return EXIT_OK
 
 

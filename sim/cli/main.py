@@ -6,6 +6,7 @@
 ``dipsim bench [--repeat N] [--sweep | --threads | --startup]``
 ``dipsim sweep EXPERIMENT [--out DIR] [--workers N] [--scheduler ADDRESS|local] [--max-points N] [--max-runs N]``
 ``dipsim report DIR [--no-plots] [--rows N]``
+``dipsim backtest [DIR] [--seeds N] [--workers N] [--out DIR] [--seed N]``
 ``dipsim viz [CONFIG] [--results DIR] [--host 127.0.0.1] [--port N] [--root DIR ...] [--token TOKEN]``
 
 Bad input (a missing or malformed file, an invalid value, a bad ``--set``) ends with a short
@@ -33,6 +34,7 @@ HANDLERS = {
     "schema": "sim.cli.commands",
     "sweep": "sim.cli.batch",
     "report": "sim.cli.batch",
+    "backtest": "sim.cli.batch",
     "bench": "sim.cli.batch",
     "viz": "sim.cli.viz",
 }
@@ -89,6 +91,25 @@ def build_parser() -> argparse.ArgumentParser:
         ("--max-runs", "up to N runs, points x replications (default limit: 10,000,000; the plan keeps 1 byte a run)"),
     ):
         swp.add_argument(flag, type=int_in_range(1), default=None, metavar="N", help=f"allow {allowed}")
+
+    bt = sub.add_parser(
+        "backtest",
+        help="run every crisis of a library many times (resumable) and score P(war) against history and baselines",
+    )
+    bt.add_argument(
+        "dir",
+        nargs="?",
+        metavar="DIR",
+        help="folder of crisis scenarios with outcome records beside it (default: the bundled library, configs/crises)",
+    )
+    bt.add_argument("--seeds", type=int_in_range(1, 1_000_000), default=200, help="runs per crisis (default: 200)")
+    bt.add_argument(
+        "--workers", type=int_in_range(1), default=None, help="parallel worker processes (default: every core)"
+    )
+    bt.add_argument("--out", metavar="DIR", help="output folder (default: runs/backtest)")
+    bt.add_argument(
+        "--seed", type=int_in_range(0, 2**63), default=0, help="the backtest's seed, 0 <= N < 2**63 (default: 0)"
+    )
 
     viz = sub.add_parser("viz", help="watch a scenario in the browser (a Solara page; needs the viz extra)")
     viz.add_argument(
