@@ -179,7 +179,7 @@ def reliability_figure(report: BacktestReport) -> Figure:
     from sklearn.calibration import calibration_curve
 
     war = (report.crises["history"] == "war").to_numpy(dtype=int)
-    fig = Figure(figsize=(6.0, 5.0), layout="constrained")
+    fig = Figure(figsize=(6.0, 6.0), layout="constrained")
     ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", label="perfectly reliable")
     edges = np.linspace(0.0, 1.0, RELIABILITY_BINS + 1)
@@ -198,5 +198,5 @@ def reliability_figure(report: BacktestReport) -> Figure:
     ax.set_xlabel("forecast P(war) (mean in bin)")
     ax.set_ylabel("share of crises that ended in war")
     ax.set_title(f"Reliability of P(war), {len(war)} crises (numbers: crises per bin)")
-    ax.legend(loc="upper left", fontsize=8)
+    fig.legend(loc="outside lower center", fontsize=8)  # outside: a point may sit in any corner
     return fig
