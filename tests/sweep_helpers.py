@@ -1,9 +1,14 @@
-"""Pieces shared by the sweep and results-store tests (``test_sweep.py``, ``test_store_integrity.py``)."""
+"""Pieces shared by the sweep, backtest and results-store tests (``test_sweep.py``, ``test_backtest.py``,
+``test_store_integrity.py``)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -48,3 +53,41 @@ def kill_all(processes: list[psutil.Process]) -> None:
     for process in processes:
         with contextlib.suppress(psutil.Error):
             process.kill()
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start_foreground(cmd: list[str], env: dict[str, str] | None = None, stderr: int = subprocess.PIPE):
+    """``cmd`` in a session of its own, as a job in the foreground of a terminal: SIGINT handled, even when
+    this test run was started in the background of a script (which starts it, and every child, with SIGINT
+    ignored)."""
+    return subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        start_new_session=True,
+        preexec_fn=_default_sigint,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
+    )
+
+
+def signal_when(proc: subprocess.Popen, ready: Callable[[], bool], sig: int, group: bool = True) -> str:
+    """Wait (up to 120 s) until ``ready()``, send ``sig`` to ``proc``'s process group (as Ctrl-C on a terminal
+    does) or to ``proc`` alone, and return its stderr once it has ended; it is killed if anything fails."""
+    try:
+        deadline = time.monotonic() + 120
+        while not ready():
+            assert proc.poll() is None, f"ended early: {proc.returncode}"
+            assert time.monotonic() < deadline, "not ready after 120 s"
+            time.sleep(0.05)
+        (os.killpg if group else os.kill)(proc.pid, sig)
+        _, err = proc.communicate(timeout=60)
+        return err
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

@@ -9,12 +9,10 @@ after Ctrl-C without a run lost or done twice, and bad input exits 2 naming the 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +36,7 @@ from experiments.results import load_runs
 from experiments.scores import CLASSES
 from experiments.spec import point_id, run_seed
 from experiments.store import RUN_FIELDS_AFTER, RUN_FIELDS_BEFORE, check_part
+from tests.sweep_helpers import signal_when, start_foreground
 
 REPO = Path(__file__).resolve().parent.parent
 LIBRARY = REPO / "configs" / "crises"
@@ -145,35 +144,12 @@ def test_more_seeds_extend_the_folders_and_keep_the_runs_done(done, tmp_path: Pa
         pd.testing.assert_frame_equal(after[cols].head(6), before[c][cols])
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_exits_130_and_the_same_command_resumes(tmp_path: Path) -> None:
     folder = small_library(tmp_path)
     out = tmp_path / "out"
     args = ["backtest", str(folder), "--seeds", "60", "--workers", "2", "--out", str(out)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", *args],
-        cwd=REPO,
-        start_new_session=True,
-        preexec_fn=_default_sigint,  # as a foreground job: SIGINT handled even under a backgrounded test run
-        env={**os.environ, "DIPSIM_SWEEP_FLUSH_SECONDS": "0.2"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not list((out / SMALL[0] / "runs").glob("part-*.parquet")):
-            assert proc.poll() is None and time.monotonic() < deadline, "no part written"
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    proc = start_foreground([sys.executable, "-m", "sim.cli", *args], env={"DIPSIM_SWEEP_FLUSH_SECONDS": "0.2"})
+    err = signal_when(proc, lambda: bool(list((out / SMALL[0] / "runs").glob("part-*.parquet"))), signal.SIGINT)
     assert proc.returncode == 130, err
     assert "resume" in err and "Traceback" not in err
     assert not (out / "scores.csv").exists()  # interrupted before the last crisis: nothing scored

@@ -31,7 +31,7 @@ from experiments.spec import load_experiment, run_seed
 from experiments.store import verified_parts
 from experiments.sweep import sweep
 from sim.cli import main
-from tests.sweep_helpers import FEARON, FEARON_GRID, REPO, kill_all, wait_gone
+from tests.sweep_helpers import FEARON, FEARON_GRID, REPO, kill_all, signal_when, start_foreground, wait_gone
 
 SCENARIO_2022 = REPO / "configs" / "european_security_2022.yaml"
 KEY = ["point_id", "replication"]
@@ -230,25 +230,11 @@ def test_sweep_killed_with_sigkill_resumes_to_exactly_the_expected_runs(tmp_path
     pd.testing.assert_frame_equal(rows(out), resumed)
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _start_slow_sweep(tmp_path: Path, out: Path, stderr: int) -> subprocess.Popen[str]:
-    """``dipsim sweep`` of the slow 2022 experiment on 2 workers, in a session of its own, flushing parts often."""
+    """``dipsim sweep`` of the slow 2022 experiment on 2 workers, as a foreground job, flushing parts often."""
     path = write(tmp_path, "slow.yaml", SLOW_2022)
     cmd = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--out", str(out), "--workers", "2"]
-    return subprocess.Popen(
-        cmd,
-        start_new_session=True,
-        # As a job in the foreground of a terminal: SIGINT handled, even when this test run was started in the
-        # background of a script (which starts it, and so every child, with SIGINT ignored).
-        preexec_fn=_default_sigint,
-        env={**os.environ, "DIPSIM_SWEEP_FLUSH_SECONDS": "0.2"},
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,
-        text=True,
-    )
+    return start_foreground(cmd, env={"DIPSIM_SWEEP_FLUSH_SECONDS": "0.2"}, stderr=stderr)
 
 
 def test_workers_exit_when_only_the_sweep_process_is_killed(tmp_path):
@@ -273,14 +259,7 @@ def test_workers_exit_when_only_the_sweep_process_is_killed(tmp_path):
 def test_ctrl_c_exits_130_keeps_finished_runs_and_says_how_to_resume(tmp_path):
     out = tmp_path / "interrupted"
     proc = _start_slow_sweep(tmp_path, out, stderr=subprocess.PIPE)
-    try:
-        _wait_for_part(proc, out)
-        os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C on a terminal: the whole process group
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    err = signal_when(proc, lambda: bool(part_files(out)), signal.SIGINT)
     assert proc.returncode == 130, err
     assert "resume" in err and "Traceback" not in err
     assert load_manifest(out)["status"] == "interrupted"
