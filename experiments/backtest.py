@@ -12,6 +12,7 @@ only here, after the runs' inputs are fixed: no run sees them.
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from experiments.library import LIBRARY, Crisis, load_library
 from experiments.spec import load_experiment
 from experiments.store import write_file
 from experiments.sweep import SweepStats, sweep
+from experiments.sweep_folder import OutputFolderError, runs_fingerprint
 
 DEFAULT_OUT = Path("runs") / "backtest"
 DEFAULT_SEEDS = 200  # issue 10: "at least 200 seeds per crisis"
@@ -52,6 +54,32 @@ def experiment_yaml(crisis: Crisis, seeds: int, seed: int) -> str:
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 
+def refuse_other_runs(crises: list[Crisis], out: Path, seed: int) -> None:
+    """Refuse, before anything is written, an output folder whose crisis folders hold runs of another seed or of
+    another version of a crisis file (OutputFolderError naming the folder): the same command with another
+    ``--seed`` would otherwise fail half-way, after overwriting the experiment files of the crises before."""
+    problems = []
+    for crisis in crises:
+        manifest = out / crisis.scenario.id / "manifest.json"
+        try:
+            old = json.loads(manifest.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as exc:
+            problems.append((f"{crisis.scenario.id}/manifest.json", f"cannot be read: {exc}"))
+            continue
+        if old.get("runs_fingerprint") != runs_fingerprint(crisis.path.resolve(), seed, None):
+            problems.append(
+                (
+                    f"{crisis.scenario.id}/manifest.json",
+                    f"holds runs of seed {old.get('seed')} or of another version of {crisis.path.name}, not of "
+                    f"seed {seed} and this file: give another --out, or delete the folder to start again",
+                )
+            )
+    if problems:
+        raise OutputFolderError(str(out), problems)
+
+
 def backtest(
     folder: str | Path = LIBRARY,
     out: str | Path = DEFAULT_OUT,
@@ -69,6 +97,7 @@ def backtest(
     from experiments.baselines import load_covariates
 
     covariates = load_covariates(folder, crises)  # checked before the first run, used after the last
+    refuse_other_runs(crises, out, seed)
     stats = []
     for k, crisis in enumerate(crises, start=1):
         if progress is not False:

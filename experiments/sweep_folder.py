@@ -95,17 +95,17 @@ def lock(out: Path) -> Callable[[], None]:
         fh.close()
 
 
-def _fingerprint(exp: LoadedExperiment) -> str:
+def runs_fingerprint(scenario_path: Path, seed: int, horizon: int | None) -> str:
     """What every run of a folder depends on besides its point and replication: scenario, seed, horizon."""
     blob = json.dumps(
-        {
-            "scenario_sha256": hashlib.sha256(exp.scenario_path.read_bytes()).hexdigest(),
-            "seed": exp.seed,
-            "horizon": exp.horizon,
-        },
+        {"scenario_sha256": hashlib.sha256(scenario_path.read_bytes()).hexdigest(), "seed": seed, "horizon": horizon},
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _fingerprint(exp: LoadedExperiment) -> str:
+    return runs_fingerprint(exp.scenario_path, exp.seed, exp.horizon)
 
 
 def _describe(exp: LoadedExperiment) -> dict[str, Any]:

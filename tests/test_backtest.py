@@ -144,6 +144,16 @@ def test_more_seeds_extend_the_folders_and_keep_the_runs_done(done, tmp_path: Pa
         pd.testing.assert_frame_equal(after[cols].head(6), before[c][cols])
 
 
+def test_another_seed_in_the_same_folder_is_refused_before_anything_is_written(done, tmp_path: Path) -> None:
+    folder, out, _ = done
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    before = {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    res = cli("backtest", str(folder), "--seeds", "6", "--seed", "1", "--out", str(copy))
+    _refused(res, f"{SMALL[0]}/manifest.json", "holds runs of seed 0", "not of seed 1")
+    assert {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()} == before
+
+
 def test_ctrl_c_exits_130_and_the_same_command_resumes(tmp_path: Path) -> None:
     folder = small_library(tmp_path)
     out = tmp_path / "out"
