@@ -6,8 +6,10 @@ per crisis into ``out/experiments/`` (the crisis's scenario as authored, one poi
 the backtest's seed) and sweeps it into ``out/<crisis id>/`` with ``experiments.sweep.sweep``: parallel,
 resumable after Ctrl-C (the finished runs are kept; the same command runs only the missing ones), Parquet
 parts, progress on stderr. More seeds later extend the folders (the same scenario and seed keep their runs).
-The scores are then read from the folders by ``experiments.backtest_report``. The outcome records are read
-only here, after the runs' inputs are fixed: no run sees them.
+The scores are then read from the folders by ``experiments.backtest_report``, over the first ``seeds``
+replications of each (a smaller ``--seeds`` than a folder holds scores that many). The outcome records are
+loaded and checked with the scenarios, before the first run, but no run sees them: a run reads its scenario
+file only.
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ from experiments.library import LIBRARY, Crisis, load_library
 from experiments.spec import load_experiment
 from experiments.store import write_file
 from experiments.sweep import SweepStats, sweep
-from experiments.sweep_folder import OutputFolderError, runs_fingerprint
+from experiments.sweep_folder import OutputFolderError, is_new_folder, runs_fingerprint
+from sim.options import BACKTEST_SEEDS
 
 DEFAULT_OUT = Path("runs") / "backtest"
-DEFAULT_SEEDS = 200  # issue 10: "at least 200 seeds per crisis"
 DEFAULT_SEED = 0  # the backtest's experiment seed; each run's seed derives from it, the crisis and the replication
 
 
@@ -60,10 +62,15 @@ def refuse_other_runs(crises: list[Crisis], out: Path, seed: int) -> None:
     ``--seed`` would otherwise fail half-way, after overwriting the experiment files of the crises before."""
     problems = []
     for crisis in crises:
-        manifest = out / crisis.scenario.id / "manifest.json"
+        folder = out / crisis.scenario.id
+        manifest = folder / "manifest.json"
         try:
             old = json.loads(manifest.read_text(encoding="utf-8"))
         except FileNotFoundError:
+            if folder.is_dir() and not is_new_folder(folder):
+                problems.append((crisis.scenario.id, "not empty and not a sweep folder (no manifest.json)"))
+            elif folder.exists() and not folder.is_dir():
+                problems.append((crisis.scenario.id, "exists and is not a folder"))
             continue
         except (OSError, ValueError) as exc:
             problems.append((f"{crisis.scenario.id}/manifest.json", f"cannot be read: {exc}"))
@@ -83,7 +90,7 @@ def refuse_other_runs(crises: list[Crisis], out: Path, seed: int) -> None:
 def backtest(
     folder: str | Path = LIBRARY,
     out: str | Path = DEFAULT_OUT,
-    seeds: int = DEFAULT_SEEDS,
+    seeds: int = BACKTEST_SEEDS,
     workers: int | None = None,
     seed: int = DEFAULT_SEED,
     progress: bool | None = None,
@@ -106,6 +113,6 @@ def backtest(
         exp_path.parent.mkdir(parents=True, exist_ok=True)
         write_file(exp_path, experiment_yaml(crisis, seeds, seed).encode())
         stats.append(sweep(load_experiment(exp_path), out / crisis.scenario.id, workers=workers, progress=progress))
-    report = score_library(crises, out, covariates)
+    report = score_library(crises, out, covariates, seeds)
     report.write(out)
     return Backtest(crises, stats, report)

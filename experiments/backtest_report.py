@@ -82,9 +82,15 @@ def score(forecast: Forecast, outcome: np.ndarray) -> dict[str, float | str]:
     }
 
 
-def score_library(crises: list[Crisis], out: Path, covariates: dict[str, Covariates] | None) -> BacktestReport:
-    """Read every crisis's runs from ``out/<crisis id>/`` and score them with the baselines'."""
-    rows = [crisis_row(c, load_runs(out / c.scenario.id, columns=RUN_COLUMNS)) for c in crises]
+def score_library(
+    crises: list[Crisis], out: Path, covariates: dict[str, Covariates] | None, seeds: int | None = None
+) -> BacktestReport:
+    """Read every crisis's runs from ``out/<crisis id>/`` (the first ``seeds`` replications; None: all) and score
+    them with the baselines'."""
+    rows = []
+    for c in crises:
+        runs = load_runs(out / c.scenario.id, columns=RUN_COLUMNS)
+        rows.append(crisis_row(c, runs if seeds is None else runs[runs["replication"] < seeds]))
     table = pd.DataFrame(rows)
     outcome = np.array([CLASSES.index(c.history) for c in crises])
     shares = table[[f"share_{c}" for c in CLASSES]].to_numpy(dtype=float)
@@ -97,7 +103,9 @@ def score_library(crises: list[Crisis], out: Path, covariates: dict[str, Covaria
         notes.append("baselines: a leave-one-out forecast needs at least two crises")
     if covariates is None:
         notes.append("logistic baseline: no covariates.csv beside the scenarios (docs/authoring.md, section 11)")
-    elif len(crises) >= 3:
+    elif len(crises) < 3:
+        notes.append("logistic baseline: a leave-one-out fit needs at least three crises")
+    else:
         x = np.array(
             [[covariates[c.scenario.id].log_capability_ratio, covariates[c.scenario.id].nuclear_dyad] for c in crises],
             dtype=float,
@@ -105,7 +113,8 @@ def score_library(crises: list[Crisis], out: Path, covariates: dict[str, Covaria
         p_war, probs = logistic(x, outcome)
         forecasts.append(Forecast(LOGISTIC, p_war, probs))
     if np.isnan(forecasts[0].p_war).any():
-        notes.append("scores: a crisis without a run that completed has no forecast; the scores are not computed")
+        missing = ", ".join(table.loc[table["runs"] == 0, "crisis"])
+        notes.append(f"scores: not computed; no run of {missing} completed (see the error column of its runs)")
         scores = pd.DataFrame([{"forecaster": f.name} for f in forecasts])
     else:
         scores = pd.DataFrame([score(f, outcome) for f in forecasts])
@@ -161,7 +170,7 @@ def format_report(report: BacktestReport) -> str:
         }
     )
     lines = [
-        f"Backtest: {len(t)} crises, {int(t['runs'].sum())} runs, {int(t['errors'].sum())} error(s)",
+        f"Backtest: {len(t)} crises, {int(t['runs'].sum())} runs completed, {int(t['errors'].sum())} raised",
         "",
         crisis_lines.to_string(index=False),
         "",

@@ -46,8 +46,9 @@ class Covariates:
 def load_covariates(folder: Path, crises: list[Crisis]) -> dict[str, Covariates] | None:
     """The covariates of every crisis from ``folder/covariates.csv``, or None when the file does not exist.
 
-    Refused (ScenarioError naming the file, ``row N.field``): a missing column, a crisis without a row, a
-    side that is not an actor of the crisis, a nuclear flag other than true/false, an empty source."""
+    Refused (ScenarioError naming the file, ``row N.field``): a missing column, a crisis without a row or with
+    two, a side that is not an actor of the crisis, a nuclear flag other than true/false, an empty source (a
+    short row's missing fields are empty)."""
     path = folder / COVARIATES_FILE
     if not path.is_file():
         return None
@@ -64,12 +65,18 @@ def load_covariates(folder: Path, crises: list[Crisis]) -> dict[str, Covariates]
     by_id = {c.scenario.id: c for c in crises}
     problems: list[tuple[str, str]] = []
     out: dict[str, Covariates] = {}
-    for k, row in enumerate(rows, start=2):  # line 1 is the header
+    seen: dict[str, int] = {}
+    for k, raw in enumerate(rows, start=2):  # line 1 is the header
+        row = {f: (raw.get(f) or "").strip() for f in FIELDS}  # a short row's missing fields read as empty
         crisis = by_id.get(row["crisis"])
         if crisis is None:
             continue  # a crisis of another folder: not this backtest's
+        if row["crisis"] in seen:
+            problems.append((f"row {k}.crisis", f"{row['crisis']!r} again (row {seen[row['crisis']]} has it)"))
+            continue
+        seen[row["crisis"]] = k
         sides = (row["side_a"], row["side_b"])
-        flags = [BOOL.get(row[f].strip().lower()) for f in ("nuclear_a", "nuclear_b")]
+        flags = [BOOL.get(row[f].lower()) for f in ("nuclear_a", "nuclear_b")]
         here = [
             (f"row {k}.{field}", f"{actor!r} is not an actor of {crisis.scenario.id}")
             for field, actor in zip(("side_a", "side_b"), sides, strict=True)
@@ -80,7 +87,7 @@ def load_covariates(folder: Path, crises: list[Crisis]) -> dict[str, Covariates]
             for field, flag in zip(("nuclear_a", "nuclear_b"), flags, strict=True)
             if flag is None
         ]
-        if not row["source"].strip():
+        if not row["source"]:
             here.append((f"row {k}.source", "empty"))
         if sides[0] == sides[1]:
             here.append((f"row {k}.side_b", "the same actor as side_a"))
@@ -90,7 +97,6 @@ def load_covariates(folder: Path, crises: list[Crisis]) -> dict[str, Covariates]
         cap = {a.id: a.capability for a in crisis.scenario.actors}
         ca, cb = (max(cap[s], MIN_SHARE) for s in sides)
         out[crisis.scenario.id] = Covariates(math.log(max(ca, cb) / min(ca, cb)), bool(flags[0] and flags[1]))
-    seen = {row["crisis"] for row in rows}
     problems += [("crisis", f"no row for crisis {c!r}") for c in by_id if c not in seen]
     if problems:
         raise ScenarioError(file, problems)

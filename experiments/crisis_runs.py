@@ -8,8 +8,9 @@ and a run that reaches the horizon (``stalemate``) or was cut short (``truncated
 
 A run is hollow when it goes to war where the record gives no ground for it:
 
-* **early**: war within ``EARLY_DAYS`` days of the start in a crisis whose history had no war (before a single
-  meeting could be held, in most crises);
+* **early**: war within ``EARLY_DAYS`` days of the start (its date at most ``EARLY_DAYS`` days after the start
+  date) where history had none that early: the crisis had no war, or its first serious violence came later
+  (before a single meeting could be held, in most crises);
 * **between allies**: war between a bloc and one of its members, two members of one bloc, or two actors whose
   initial trust in each other is that of formal allies under the authoring protocol's trust rubric
   (``ALLY_TRUST``, docs/authoring.md section 6) both ways.
@@ -35,7 +36,15 @@ EARLY_DAYS = 3  # issue 10: "war within 3 days of the start where history had no
 ALLY_TRUST = 0.8  # docs/authoring.md, section 6: "0.8 formal allies (a defence treaty in force)"
 
 #: The run columns a crisis row needs.
-RUN_COLUMNS = ["outcome", "escalated", "escalation_date", "escalation_actor", "escalation_target", "error"]
+RUN_COLUMNS = [
+    "replication",
+    "outcome",
+    "escalated",
+    "escalation_date",
+    "escalation_actor",
+    "escalation_target",
+    "error",
+]
 
 RUN_CLASS = {"agreement": "agreement", "stalemate": "no_agreement_no_war", "truncated": "no_agreement_no_war"}
 
@@ -100,28 +109,33 @@ def crisis_row(crisis: Crisis, runs: pd.DataFrame) -> dict[str, Any]:
     row["history_dyad"] = _dyad(*o.war_dyad) if o.war_dyad else None
     war_date = o.first_serious_violence if history == "war" else None
     row["history_date"] = war_date.isoformat() if war_date else None
+    # history's war within EARLY_DAYS of the start makes an early war in a run no sign of hollowness
+    history_early = war_date is not None and (war_date - start).days <= EARLY_DAYS
+    row.update(_dyads(war, history_dyad, allied_pairs(crisis.scenario), n))
     if k:
-        dyads = Counter(zip(war["escalation_actor"], war["escalation_target"], strict=True))
-        (a, b), count = max(dyads.items(), key=lambda kv: (kv[1], str(kv[0])))
-        dates = pd.to_datetime(war["escalation_date"])
-        days = (dates - pd.Timestamp(start)).dt.days
-        pairs = [frozenset(p) for p in zip(war["escalation_actor"], war["escalation_target"], strict=True)]
-        allies = allied_pairs(crisis.scenario)
-        row.update(
-            model_dyad=_dyad(a, b),
-            model_dyad_share=count / k,
-            history_dyad_share=(sum(p == history_dyad for p in pairs) / k) if history_dyad else np.nan,
-            model_date=(start + dt.timedelta(days=round(float(days.median())))).isoformat(),
-            hollow_early=(float((days < EARLY_DAYS).sum()) / n) if history != "war" else 0.0,
-            hollow_allies=sum(p in allies for p in pairs) / n,
-        )
+        days = (pd.to_datetime(war["escalation_date"]) - pd.Timestamp(start)).dt.days
+        row["model_date"] = (start + dt.timedelta(days=round(float(days.median())))).isoformat()
+        row["hollow_early"] = 0.0 if history_early else float((days <= EARLY_DAYS).sum()) / n
     else:
-        row.update(
-            model_dyad=None,
-            model_dyad_share=np.nan,
-            history_dyad_share=np.nan,
-            model_date=None,
-            hollow_early=0.0 if n else np.nan,
-            hollow_allies=0.0 if n else np.nan,
-        )
+        row["model_date"] = None
+        row["hollow_early"] = 0.0 if n else np.nan
     return row
+
+
+def _dyads(war: pd.DataFrame, history_dyad: frozenset[str] | None, allies: set[frozenset[str]], n: int) -> dict:
+    """The most frequent war dyad of the war runs ``war`` (attacker-target) and its share of them, the share fought
+    between history's belligerents (either order), and the share of all ``n`` runs that are wars between allies.
+    A war row written before dipsim recorded the dyad (``store.ADDED_LATER``) has none and is left out."""
+    known = war[war["escalation_actor"].notna() & war["escalation_target"].notna()]
+    dyads = Counter(zip(known["escalation_actor"], known["escalation_target"], strict=True))
+    if not dyads:
+        return {"model_dyad": None, "model_dyad_share": np.nan, "history_dyad_share": np.nan,
+                "hollow_allies": 0.0 if n else np.nan}  # fmt: skip
+    (a, b), count = max(dyads.items(), key=lambda kv: (kv[1], str(kv[0])))
+    pairs = [frozenset(p) for p in dyads.elements()]
+    return {
+        "model_dyad": _dyad(a, b),
+        "model_dyad_share": count / len(known),
+        "history_dyad_share": sum(p == history_dyad for p in pairs) / len(known) if history_dyad else np.nan,
+        "hollow_allies": sum(p in allies for p in pairs) / n,
+    }

@@ -52,9 +52,12 @@ def load_library(folder: str | Path = LIBRARY, outcomes: str | Path | None = Non
     if not paths:
         raise ScenarioError(str(folder), [("", "no scenario files (*.yaml) in this folder")])
     records = Path(outcomes) if outcomes is not None else folder.parent / "outcomes"
-    crises = []
+    crises: list[Crisis] = []
     for path in paths:
         scenario = load_scenario(path)
+        twin = next((c.path for c in crises if c.scenario.id == scenario.id), None)
+        if twin is not None:  # one id, one outcome record and one output folder: two files cannot share it
+            raise ScenarioError(str(path), [("id", f"{scenario.id!r} is also the id of {twin}")])
         record = outcome_path(scenario.id, records)
         if not record.is_file():
             raise ScenarioError(str(path), [("id", f"no outcome record for crisis {scenario.id!r}: {record}")])

@@ -130,7 +130,7 @@ def _describe(exp: LoadedExperiment) -> dict[str, Any]:
     }
 
 
-def _is_new_folder(out: Path) -> bool:
+def is_new_folder(out: Path) -> bool:
     """Nothing in ``out`` but ``.lock``, temporary files and an empty ``runs/`` (a sweep killed while starting)."""
     for p in out.iterdir():
         if p.name == ".lock" or p.name.endswith(".tmp"):
@@ -147,7 +147,7 @@ def _read_manifest(exp: LoadedExperiment, out: Path) -> dict[str, Any] | None:
     Call with the folder's lock held: another sweep may have finished (and rewritten it) just before."""
     manifest_path = out / "manifest.json"
     if not manifest_path.exists():
-        if not _is_new_folder(out):
+        if not is_new_folder(out):
             raise OutputFolderError(
                 str(out), [("", "not empty and not a sweep folder (no manifest.json): give another --out")]
             )

@@ -17,6 +17,9 @@ VIZ_RESULTS_ENV = "DIPSIM_VIZ_RESULTS"  # the sweep page's first folder
 ROOTS_ENV = "DIPSIM_VIZ_ROOTS"  # os.pathsep-separated folders, from `dipsim viz --root DIR ...`
 TOKEN_ENV = "DIPSIM_VIZ_TOKEN"  # the token of a guarded server: given by the user, or made by dipsim viz
 
+# `dipsim backtest`'s runs per crisis unless --seeds says otherwise (issue 10: "at least 200 seeds per crisis").
+BACKTEST_SEEDS = 200
+
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` (as given to ``--host``) only accepts connections from this machine."""

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +155,48 @@ def test_another_seed_in_the_same_folder_is_refused_before_anything_is_written(d
     assert {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()} == before
 
 
+def test_fewer_seeds_score_the_first_replications_only(done, tmp_path: Path) -> None:
+    folder, out, _ = done
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    res = cli("backtest", str(folder), "--seeds", "4", "--workers", "1", "--out", str(copy))
+    assert res.returncode == 0, res.stderr
+    table = pd.read_csv(copy / "crises.csv")
+    assert list(table["runs"]) == [4] * len(SMALL)
+    for row in table.itertuples():
+        runs = load_runs(copy / row.crisis)
+        assert len(runs) == 6  # the runs done are kept
+        assert row.p_war == pytest.approx((runs["outcome"].head(4) == "escalation").mean())
+
+
+def test_small_libraries_and_failed_crises_say_what_was_not_scored(done, monkeypatch) -> None:
+    from experiments import backtest_report
+    from experiments.backtest_report import score_library
+
+    folder, out, _ = done
+    crises = load_library(folder)
+    covariates = load_covariates(folder, crises)
+    two = score_library(crises[:2], out, covariates)
+    assert [f.name for f in two.forecasts] == ["dipsim", "base rate (leave-one-out)"]
+    assert any("at least three crises" in n for n in two.notes)
+    one = score_library(crises[:1], out, covariates)
+    assert [f.name for f in one.forecasts] == ["dipsim"] and any("at least two crises" in n for n in one.notes)
+
+    real = backtest_report.load_runs
+
+    def failed_first(path: Path, columns: list[str]) -> pd.DataFrame:
+        runs = real(path, columns=columns)
+        if path.name == SMALL[0]:
+            runs = runs.assign(outcome=None, error="RuntimeError: boom")
+        return runs
+
+    monkeypatch.setattr(backtest_report, "load_runs", failed_first)
+    report = score_library(crises, out, covariates)
+    assert any(f"no run of {SMALL[0]} completed" in n for n in report.notes)
+    assert "brier_war" not in report.scores.columns
+    assert "0 runs completed" not in report.text and "6 raised" in report.text
+
+
 def test_ctrl_c_exits_130_and_the_same_command_resumes(tmp_path: Path) -> None:
     folder = small_library(tmp_path)
     out = tmp_path / "out"
@@ -209,55 +252,83 @@ def test_covariates_that_miss_a_crisis_or_name_a_stranger_exit_2(tmp_path: Path)
     (folder / "covariates.csv").write_text("\n".join(lines[:-1]) + "\n")
     res = cli("backtest", str(folder), "--out", str(tmp_path / "out"))
     _refused(res, "covariates.csv", "no row for crisis 'taiwan_1995'")
+    (folder / "covariates.csv").write_text("\n".join([*lines, "taiwan_1995,USA"]) + "\n")  # short, and twice
+    res = cli("backtest", str(folder), "--out", str(tmp_path / "out"))
+    _refused(res, "covariates.csv", "row 5.crisis", "'taiwan_1995' again (row 4 has it)")
+    (folder / "covariates.csv").write_text("\n".join([*lines[:-1], "taiwan_1995,USA"]) + "\n")
+    res = cli("backtest", str(folder), "--out", str(tmp_path / "out"))
+    _refused(res, "row 4.side_b", "'' is not an actor", "row 4.nuclear_a", "row 4.source")
+
+
+def test_two_files_with_one_crisis_id_are_refused_before_any_run(tmp_path: Path) -> None:
+    folder = small_library(tmp_path)
+    shutil.copy(folder / "taiwan_1995.yaml", folder / "taiwan_copy.yaml")
+    res = cli("backtest", str(folder), "--out", str(tmp_path / "out"))
+    _refused(res, "taiwan_copy.yaml", "id", "'taiwan_1995' is also the id of")
+    assert not (tmp_path / "out").exists()
 
 
 # --------------------------------------------------------------------------- the parts, by hand
 
 
+def _war(start: dt.date, day: int, actor: str | None = "RUS", target: str | None = "UKR") -> dict:
+    date = (start + dt.timedelta(days=day)).isoformat()
+    return {"replication": 0, "outcome": "escalation", "escalated": True, "escalation_date": date,
+            "escalation_actor": actor, "escalation_target": target, "error": None}  # fmt: skip
+
+
+CALM = {"replication": 0, "outcome": "stalemate", "escalated": False, "escalation_date": None,
+        "escalation_actor": None, "escalation_target": None, "error": None}  # fmt: skip
+
+
+def _crisis(crisis_id: str):
+    return next(c for c in load_library(LIBRARY) if c.scenario.id == crisis_id)
+
+
 def test_a_crisis_row_counts_hollow_runs_by_hand() -> None:
-    crisis = next(c for c in load_library(LIBRARY) if c.scenario.id == "european_security_2022")
+    crisis = _crisis("european_security_2022")
     start = crisis.scenario.calendar.start
     allies = allied_pairs(crisis.scenario)
     assert frozenset(("NATO", "USA")) in allies and frozenset(("NATO", "FRA")) in allies
     assert frozenset(("EU", "FRA")) in allies and frozenset(("RUS", "USA")) not in allies
-
-    def war(actor: str, target: str, day: int) -> dict:
-        date = (start + dt.timedelta(days=day)).isoformat()
-        return {"outcome": "escalation", "escalated": True, "escalation_date": date, "escalation_actor": actor,
-                "escalation_target": target, "error": None}  # fmt: skip
-
-    calm = {"outcome": "stalemate", "escalated": False, "escalation_date": None, "escalation_actor": None,
-            "escalation_target": None, "error": None}  # fmt: skip
-    rows = [war("RUS", "UKR", 0), war("RUS", "UKR", EARLY_DAYS), war("USA", "NATO", 10), war("RUS", "UKR", 40)]
-    rows += [calm] * 4 + [{**calm, "outcome": None, "error": "ValueError: x"}]
+    rows = [_war(start, 0), _war(start, EARLY_DAYS), _war(start, 10, "USA", "NATO"), _war(start, 40)]
+    rows += [CALM] * 4 + [{**CALM, "outcome": None, "error": "ValueError: x"}]
     row = crisis_row(crisis, pd.DataFrame(rows))
     assert row["runs"] == 8 and row["errors"] == 1 and row["p_war"] == 0.5
     assert row["model_dyad"] == "RUS-UKR" and row["model_dyad_share"] == 0.75
     # the median of the war days: 0, 3, 10 (the allies' war counts too) and 40 -> 6.5, rounded half to even: 6
     assert row["model_date"] == (start + dt.timedelta(days=6)).isoformat()
     assert row["hollow_allies"] == 1 / 8  # USA-NATO
-    # history had war: no run is hollow for being early
-    assert crisis.history == "war" and row["hollow_early"] == 0.0
+    # history's war came months after the start: the wars on days 0 and 3 are early
+    assert crisis.history == "war" and (crisis.outcome.first_serious_violence - start).days > EARLY_DAYS
+    assert row["hollow_early"] == 2 / 8
     assert row["history_dyad_share"] == 0.75  # the record's dyad, RUS-UKR, in either order
 
 
-def test_early_war_is_hollow_only_where_history_had_none() -> None:
-    crisis = next(c for c in load_library(LIBRARY) if c.scenario.id == "fashoda_1898")
+def test_early_war_is_hollow_unless_history_had_war_as_early() -> None:
+    crisis = _crisis("fashoda_1898")
     assert crisis.history != "war"
     start = crisis.scenario.calendar.start
-    rows = [
-        {
-            "outcome": "escalation",
-            "escalated": True,
-            "error": None,
-            "escalation_actor": "FRA",
-            "escalation_target": "GBR",
-            "escalation_date": (start + dt.timedelta(days=d)).isoformat(),
-        }  # fmt: skip
-        for d in (0, EARLY_DAYS - 1, EARLY_DAYS, 100)
-    ]
-    row = crisis_row(crisis, pd.DataFrame(rows))
-    assert row["hollow_early"] == 0.5 and row["hollow_allies"] == 0.0
+    days = (0, EARLY_DAYS - 1, EARLY_DAYS, EARLY_DAYS + 1, 100)
+    runs = pd.DataFrame([_war(start, d, "FRA", "GBR") for d in days])
+    row = crisis_row(crisis, runs)
+    assert row["hollow_early"] == 3 / 5 and row["hollow_allies"] == 0.0
+    at_war = dict(violence="full_scale_war", war_dyad=("FRA", "GBR"), war_dyad_source="test")
+    early = replace(crisis, outcome=crisis.outcome.model_copy(update={**at_war, "first_serious_violence": start}))
+    assert early.history == "war" and crisis_row(early, runs)["hollow_early"] == 0.0
+    late = start + dt.timedelta(days=EARLY_DAYS + 1)
+    later = replace(crisis, outcome=crisis.outcome.model_copy(update={**at_war, "first_serious_violence": late}))
+    assert crisis_row(later, runs)["hollow_early"] == 3 / 5
+
+
+def test_war_rows_without_a_dyad_are_left_out_of_the_dyads() -> None:
+    crisis = _crisis("european_security_2022")
+    start = crisis.scenario.calendar.start
+    runs = pd.DataFrame([_war(start, 50), _war(start, 50, None, None), _war(start, 50, "USA", "NATO"), CALM])
+    row = crisis_row(crisis, runs)
+    assert row["p_war"] == 0.75 and row["model_dyad_share"] == 0.5 and row["hollow_allies"] == 1 / 4
+    row = crisis_row(crisis, pd.DataFrame([_war(start, 50, None, None), CALM]))
+    assert row["p_war"] == 0.5 and row["model_dyad"] is None and row["hollow_allies"] == 0.0
 
 
 def test_the_base_rate_leaves_each_crisis_out() -> None:

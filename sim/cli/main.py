@@ -25,7 +25,7 @@ from importlib import import_module
 
 from sim.cli.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from sim.messages import ScenarioError  # the standard library only: cheap
-from sim.options import TOKEN_ENV, int_in_range
+from sim.options import BACKTEST_SEEDS, TOKEN_ENV, int_in_range
 
 # The module holding each subcommand's ``cmd_<name>``, imported only when that subcommand runs.
 HANDLERS = {
@@ -102,7 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder of crisis scenarios with outcome records beside it (default: the bundled library, configs/crises)",
     )
-    bt.add_argument("--seeds", type=int_in_range(1, 1_000_000), default=200, help="runs per crisis (default: 200)")
+    bt.add_argument(
+        "--seeds",
+        type=int_in_range(1, 1_000_000),
+        default=BACKTEST_SEEDS,
+        help=f"runs per crisis (default: {BACKTEST_SEEDS})",
+    )
     bt.add_argument(
         "--workers", type=int_in_range(1), default=None, help="parallel worker processes (default: every core)"
     )
