@@ -60,6 +60,27 @@ class Moment:
         """The suggested flip: the smallest change that flips the decision (see ``explain_terms.suggest``)."""
         return suggest(self.flips)
 
+    def heading(self) -> str:
+        """One line: when, who, what toward whom, and why (the rule's own reason)."""
+        if self.kind == "escalation":
+            return f"{self.date}  ESCALATION  {self.actor} -> {self.counterpart}: {self.decision} ({self.reason})"
+        agreed = f"; agreement on {', '.join(self.agreement)}" if self.agreement else ""
+        return (
+            f"{self.date}  {self.kind.upper()}  {self.actor} {self.decision} {self.counterpart}'s package at "
+            f"{self.venue}: {self.reason}{agreed}"
+        )
+
+    def flip_text(self) -> str:
+        """The suggested flip in words, or why there is none."""
+        f = self.flip
+        if f is None:
+            if len(self.blocks) > 1:
+                return "no single change flips it (more than one block stands)"
+            why = "removing its block alone does not" if self.blocks else "no single input can move it far enough"
+            return f"no single change flips it ({why})"
+        where = "" if f.in_range else " (outside the values it can take)"
+        return f"{f.lever} {f.from_value:.4f} -> {f.to_value:.4f}{where}; term {f.term} changes by {f.change:+.4f}"
+
     def to_dict(self) -> dict[str, Any]:
         """The moment as plain JSON values (its recorded inputs left out)."""
         d = {k: v for k, v in asdict(self).items() if k != "case"}

@@ -11,7 +11,6 @@ import json
 from sim.cli.commands import load
 from sim.cli.exits import EXIT_OK
 from sim.explain import KINDS, Moment, decisive_moments
-from sim.explain_terms import Flip
 
 NOTE = (
     "Terms sum to the margin: the signed distance of the decisive quantity from its threshold (a climb: the net "
@@ -22,37 +21,15 @@ NOTE = (
 )
 
 
-def _flip_text(f: Flip | None, m: Moment) -> str:
-    if f is None:
-        why = (
-            "more than one block stands"
-            if len(m.blocks) > 1
-            else "removing its block alone does not"
-            if m.blocks
-            else "no single input can move it far enough"
-        )
-        return f"no single change flips it ({why})"
-    where = "" if f.in_range else " (outside the values it can take)"
-    return f"{f.lever} {f.from_value:+.4f} -> {f.to_value:+.4f}{where}; term {f.term} changes by {f.change:+.4f}"
-
-
 def format_moment(m: Moment) -> list[str]:
     """One decisive moment as text: a heading, the terms, the margin and the suggested flip."""
-    if m.kind == "escalation":
-        head = f"{m.date}  ESCALATION  {m.actor} -> {m.counterpart}: {m.decision} ({m.reason})"
-    else:
-        agreed = f"; agreement on {', '.join(m.agreement)}" if m.agreement else ""
-        head = (
-            f"{m.date}  {m.kind.upper()}  {m.actor} {m.decision} {m.counterpart}'s package at {m.venue}: "
-            f"{m.reason}{agreed}"
-        )
-    lines = [head]
+    lines = [m.heading()]
     if m.blocks:
         lines.append(f"    blocked: {'; '.join(m.blocks)} (the margin below is the value margin)")
     width = max([len(t.name) for t in m.terms] + [6])
     lines += [f"    {t.name:<{width}}  {t.value:+.6f}" for t in m.terms]
     lines.append(f"    {'margin':<{width}}  {m.margin:+.6f}")
-    lines.append(f"    flip: {_flip_text(m.flip, m)}")
+    lines.append(f"    flip: {m.flip_text()}")
     return lines
 
 
