@@ -109,7 +109,9 @@ class Explainer:
 
     # ------------------------------------------------------------------ recording (called by the model)
 
-    def rungs(self, model: Any, t: int, peace: np.ndarray, talks: np.ndarray, noisy: np.ndarray, new: np.ndarray):
+    def rungs(
+        self, model: Any, t: int, peace: np.ndarray, talks: np.ndarray, noisy: np.ndarray, new: np.ndarray
+    ) -> None:
         """Every climb of this step, with the values ``_choose_rungs`` combined: ``W`` (``war_values``' summands
         per issue, ``war_stakes``), the cost draw, ``P`` (``peace_values``' summands, ``peace_gains``), ``T``
         and the noise."""
@@ -127,7 +129,7 @@ class Explainer:
         net = model.war - model.private_cost[:, None] - (peace + talks)[:, None]
         for i, k in up:
             pair = [int(i), int(k)]
-            base, win, lose = pair_stakes(stakes, model.competence, int(i), int(k))
+            _, win, lose = pair_stakes(stakes, model.competence, int(i), int(k))
             rung = int(model.rung[i, k])
             case = ClimbCase(
                 position=model.position[pair].copy(),

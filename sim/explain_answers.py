@@ -94,6 +94,7 @@ def answer_margin(ev: Evaluation, ultimatum: bool) -> float:
 
 
 def war_binds(ev: Evaluation, ultimatum: bool) -> bool:
+    """Whether the answer's reservation is the war option (``R = W - c``) rather than the status quo."""
     return ultimatum or ev.war_option > ev.status_quo_value
 
 
@@ -101,7 +102,8 @@ def answer_terms(case: AnswerCase, ev: Evaluation, issues: list[str]) -> list[Te
     """The summands of ``m = V + eps - R``: gains per included issue, minus the trust discount, the tolerance,
     and where war is the alternative (``R = W - c``) the war option against the status quo and the cost draw."""
     gain, discounted, _, _ = case.gains()
-    terms = [Term(f"gain: {issues[j]}", float(gain[j]), "gain", issues[j]) for j in np.flatnonzero(gain)]
+    held = np.flatnonzero(case.include & (case.side.salience > 0))  # an issue the actor cares nothing for gains 0
+    terms = [Term(f"gain: {issues[j]}", float(gain[j]), "gain", issues[j]) for j in held]
     terms.append(Term("trust discount", -float((gain - discounted).sum()), "trust"))
     if war_binds(ev, case.ultimatum):
         terms.append(Term("war option vs status quo", -(case.side.war_value - ev.status_quo_value), "war option"))
