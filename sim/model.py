@@ -20,6 +20,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from agents.agents import AGENT_CLASSES, DiplomaticActor
+from sim.explain import Explainer
 from sim.loading import config_sha256, load_scenario
 from sim.messages import ScenarioError
 from sim.params import Parameters
@@ -38,9 +39,18 @@ class DiplomacyModel(mesa.Model):
 
     ``DiplomacyModel(config=<path or Scenario>, rng=<int>, **params)``: ``config`` defaults to the
     bundled 2022 scenario; keyword parameters override the scenario's ``parameters`` block.
+    ``explain=True`` records the terms of every decision (``sim.explain``; off by default: sweeps
+    pay nothing for it), and changes nothing in the run.
     """
 
-    def __init__(self, config: str | Path | Scenario | None = None, rng: int | None = None, **params: Any):
+    def __init__(
+        self,
+        config: str | Path | Scenario | None = None,
+        rng: int | None = None,
+        *,
+        explain: bool = False,
+        **params: Any,
+    ):
         super().__init__(rng=rng)
         sc = config if isinstance(config, Scenario) else load_scenario(config)
         try:
@@ -63,6 +73,7 @@ class DiplomacyModel(mesa.Model):
         self.venue_log: list[dict[str, Any]] = []
         self.escalation_log: list[dict[str, Any]] = []
         self.max_rung_index = int(self.rung.max())
+        self.explainer = Explainer() if explain else None
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "date": lambda m: m.date.isoformat(),
@@ -170,10 +181,14 @@ class DiplomacyModel(mesa.Model):
     def n_steps(self) -> int:
         return self.config.calendar.n_steps
 
+    def win_matrix(self) -> np.ndarray:
+        """``P[i, t]``: the chance ``i`` believes it has of prevailing over ``t`` (coalitions, misperception)."""
+        cap = coalition_capability(self.capability, self.members)
+        return win_probability(cap[:, None], cap[None, :] * self.perception)
+
     def war_matrix(self) -> np.ndarray:
         """Gross war values ``W[i, t]`` as each ``i`` perceives them (Fearon 1995)."""
-        cap = coalition_capability(self.capability, self.members)
-        p = win_probability(cap[:, None], cap[None, :] * self.perception)
+        p = self.win_matrix()
         bound = self.party * self.params.breach_cost
         return war_values(
             self.position, self.salience, self.risk, self.baseline, p, self.threat_cost, self.competence, bound
@@ -295,11 +310,14 @@ class DiplomacyModel(mesa.Model):
     def _choose_rungs(self, t: int) -> None:
         """Each actor picks its rung toward every other: war value against peace plus talks, with noise."""
         p = self.params
-        calm = self.peace_values() + self.talks_values(t)
+        peace_v, talks_v = self.peace_values(), self.talks_values(t)
+        calm = peace_v + talks_v
         net = self.war - self.private_cost[:, None] - calm[:, None]
         noisy = net + p.noise * self.rng.standard_normal(net.shape)
         desired = desired_rung(noisy, self.war_index, p.rung_band)
         new = np.where(self.can_fight, next_rung(self.rung, desired), self.rung)
+        if self.explainer is not None:  # before trust and rungs move: the state the choice was made in
+            self.explainer.rungs(self, t, peace_v, talks_v, noisy, new)
         # Escalation toward an actor costs its trust, de-escalation earns a little (reciprocity).
         war_score = self.ladder_scores[self.war_index]
         d_score = (self.ladder_scores[new] - self.ladder_scores[self.rung]) / (war_score if war_score > 0 else 1.0)

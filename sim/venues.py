@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.rules.acceptance import Evaluation
+from sim.rules.acceptance import Evaluation, Side
 from sim.rules.bargaining import Group, Problem, Proposal, group_probabilities, rule_met
 from sim.rules.dynamics import concession, move_toward_proposal, update_trust
 from sim.rules.utility import compromise, issue_utilities
@@ -131,12 +131,10 @@ def _decide(world: World, meeting: Meeting, tabled: Tabled) -> None:
     accepted_groups: list[bool] = []
     yes: set[int] = {k}
     for r, group in zip(others, tabled.groups, strict=True):
-        evals = [
-            world.actor_agents[world.index_of[s.id]].respond(s, proposal, tabled.problem)
-            for s in (group.head, *group.members)
-        ]
-        for ev in evals:
-            _log_decision(world, meeting, tabled, ev)
+        sides = (group.head, *group.members)
+        evals = [world.actor_agents[world.index_of[s.id]].respond(s, proposal, tabled.problem) for s in sides]
+        for s, ev in zip(sides, evals, strict=True):
+            _log_decision(world, meeting, tabled, ev, s, tabled.problem)
         ok = evals[0].accepted and rule_met([e.accepted for e in evals[1:]], group.rule)
         accepted_groups.append(ok)
         if ok:
@@ -195,7 +193,7 @@ def _ratified(world: World, meeting: Meeting, tabled: Tabled, j: int, yes: set[i
         ratifying = replace(tabled.problem, ultimatum=False)  # an absent actor weighs peace as usual
         side = world.side_facing(d, tabled.proposer, False)
         ev = world.actor_agents[d].respond(side, tabled.proposal, ratifying)
-        _log_decision(world, meeting, tabled, ev, ratification=True)
+        _log_decision(world, meeting, tabled, ev, side, ratifying, ratification=True)
         if not ev.accepted:
             return False
     return True
@@ -230,8 +228,21 @@ def _after_proposal(world: World, tabled: Tabled, yes: set[int], believed: np.nd
             world.trust[k, r] = update_trust(world.trust[k, r], 0.0, believed[g], p.trust_gain, p.loss_aversion)
 
 
-def _log_decision(world: World, meeting: Meeting, tabled: Tabled, ev: Evaluation, ratification: bool = False) -> None:
-    """One row of the decision log: an answer to the tabled package and what it compared."""
+def _log_decision(
+    world: World,
+    meeting: Meeting,
+    tabled: Tabled,
+    ev: Evaluation,
+    side: Side,
+    problem: Problem,
+    ratification: bool = False,
+) -> None:
+    """One row of the decision log: an answer to the tabled package and what it compared (and, when the model
+    records decisions, what the answer was computed from: ``side`` and ``problem``, for ``sim.explain``)."""
+    if world.explainer is not None:
+        world.explainer.evaluation(
+            world, meeting.step, meeting.venue.id, tabled.proposer, side, tabled.proposal, problem, ev, ratification
+        )
     world.datacollector.add_table_row(
         "decisions",
         {

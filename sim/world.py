@@ -27,6 +27,24 @@ class Tables(Protocol):
     def add_table_row(self, table_name: str, row: dict[str, Any]) -> None: ...
 
 
+class Recorder(Protocol):
+    """What records decisions for ``sim.explain`` (``DiplomacyModel(explain=True)``): the venues hand it
+    each answer to a package with what the answer was computed from."""
+
+    def evaluation(
+        self,
+        world: World,
+        step: int,
+        venue: str,
+        proposer: int,
+        side: Side,
+        proposal: Proposal,
+        problem: Problem,
+        ev: Evaluation,
+        ratification: bool,
+    ) -> None: ...
+
+
 class Negotiator(Protocol):
     """An actor as the venues see it: it enters talks, proposes and answers."""
 
@@ -70,6 +88,7 @@ class World(Protocol):
     war: np.ndarray  # (n, n) gross war values at the last refresh
     best_war: np.ndarray  # (n,) best war value over the actors one can fight
     outcome: str | None
+    explainer: Recorder | None  # None unless the model records decisions (sim.explain)
     venue_log: list[dict[str, Any]]
     agreements: list[dict[str, Any]]
 

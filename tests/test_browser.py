@@ -92,6 +92,7 @@ VIEWS = [
     ".dipsim-proposals",
     ".dipsim-positions",
     ".dipsim-escalation",
+    ".dipsim-explain",
     ".dipsim-export",
 ]
 ACTORS = ["RUS", "USA", "NATO", "EU", "UKR", "GEO", "FRA", "OSCE"]
@@ -136,6 +137,13 @@ def test_step_to_geneva_shows_its_proposals_and_moves_the_calendar(page: Any) ->
     first.click()
     why = page.locator(".dipsim-why")
     expect(why).to_contain_text("reservation")
+    # The "why?" view beside the escalation view: the newest decisive moment (a refusal at Geneva), its terms
+    # summing to the margin, and the change that would flip it.
+    explain = page.locator(".dipsim-explain")
+    expect(explain).to_contain_text("2022-01-10")
+    expect(explain).to_contain_text("REJECTION")
+    expect(explain.locator("td", has_text="margin")).to_have_count(1)
+    expect(explain.locator(".dipsim-flip")).to_contain_text("flip: ")
 
 
 def test_play_runs_and_a_second_click_stops_it(page: Any) -> None:

@@ -1,6 +1,7 @@
 """The ``dipsim`` command line's entry point: the argument parser and the dispatch to each subcommand.
 
 ``dipsim run [CONFIG] [--seed N] [--steps N] [--set PATH=VALUE ...] [--json]``
+``dipsim explain [CONFIG] [--seed N] [--set PATH=VALUE ...] [--only KIND ...] [--json]``
 ``dipsim validate CONFIG [--set PATH=VALUE ...]``
 ``dipsim schema [--experiment] [--out FILE]``
 ``dipsim bench [--repeat N] [--sweep | --threads | --startup]``
@@ -30,6 +31,7 @@ from sim.options import BACKTEST_SEEDS, TOKEN_ENV, int_in_range
 # The module holding each subcommand's ``cmd_<name>``, imported only when that subcommand runs.
 HANDLERS = {
     "run": "sim.cli.commands",
+    "explain": "sim.cli.explain",
     "validate": "sim.cli.commands",
     "schema": "sim.cli.commands",
     "sweep": "sim.cli.batch",
@@ -56,6 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--steps", type=int_in_range(0), default=None, help="stop after N steps (outcome: truncated)")
     run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=set_help)
     run.add_argument("--json", action="store_true", help="print the run result as one JSON object")
+
+    exp = sub.add_parser("explain", help="a run's decisive moments: each decision's terms, margin and flip")
+    exp.add_argument("config", nargs="?", metavar="CONFIG", help="scenario YAML (default: the bundled scenario)")
+    exp.add_argument("--seed", type=int_in_range(0, 2**63), default=0, help="random seed, 0 <= N < 2**63 (default: 0)")
+    exp.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=set_help)
+    exp.add_argument(
+        "--only", action="append", choices=["escalation", "rejection", "acceptance"], help="these kinds only"
+    )
+    exp.add_argument("--json", action="store_true", help="print the moments as one JSON object")
 
     val = sub.add_parser("validate", help="check a scenario file; print ok or every error found")
     val.add_argument("config", metavar="CONFIG", help="scenario YAML")

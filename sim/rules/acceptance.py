@@ -19,6 +19,7 @@ from sim.rules.utility import Array, discounted_gains, effective_trust
 from sim.rules.war import survival
 
 _EPS = 1e-12  # a package worth its reservation up to rounding is accepted
+ACCEPT_EPS = _EPS
 RED_TOL = 1e-9  # an outcome this close to a red line does not cross it
 
 
@@ -111,6 +112,17 @@ def acceptance(
     if not ultimatum:
         p = np.where(value + _EPS >= status_quo, p, 0.0)
     return np.where(blocked, 0.0, p)
+
+
+def acceptance_margin(value: float, status_quo: float, war_option: float, ultimatum: bool) -> float:
+    """How far a package's value clears what it must beat: ``m = V + eps - R``, ``R`` as in ``acceptance``.
+
+    A side that is not blocked accepts iff ``m >= 0`` (``acceptance`` with ``known_war_option``); a blocked
+    side refuses whatever ``m`` is (red lines and linkage are lexicographic), and ``m`` is then the value
+    margin the package would have had (``sim.explain``).
+    """
+    reservation = war_option if ultimatum else max(status_quo, war_option)
+    return value + _EPS - reservation
 
 
 def known_war_option(war_option: float) -> Callable[[Array], Array]:

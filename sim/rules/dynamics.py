@@ -107,6 +107,15 @@ def desired_rung(net_war_value: Array, war_index: int, band: float) -> Array:
     return np.clip(k, 0, war_index).astype(int)
 
 
+def climb_threshold(rung: int, war_index: int, band: float) -> float:
+    """The least net war value at which an actor on ``rung`` climbs: ``theta = (rho + 1 - w) * band``.
+
+    ``next_rung`` climbs iff ``desired_rung > rho``, i.e. ``w + floor(Delta / band) >= rho + 1``, i.e.
+    ``Delta >= (rho + 1 - w) * band`` (``rho < w``); the margin of a climb is ``Delta - theta`` (``sim.explain``).
+    """
+    return (rung + 1 - war_index) * band
+
+
 def next_rung(current: Array, desired: Array) -> Array:
     """Rungs move at most one rung per step toward the desired rung (escalation is climbed, Kahn 1965)."""
     return current + np.sign(desired - current).astype(int)

@@ -60,6 +60,15 @@ def peace_values(
     for issue j, whose compliance the gain depends on (Fearon 1995's commitment problem; 1 when
     no one else decides j).
     """
+    u_base, gains, tau = peace_gains(settlement, baseline, position, salience, risk, trust, competence)
+    return u_base.sum(axis=1) + discounted_change(gains, compliance[None, :], tau)
+
+
+def peace_gains(
+    settlement: Array, baseline: Array, position: Array, salience: Array, risk: Array, trust: Array, competence: Array
+) -> tuple[Array, Array, Array]:
+    """The summands of ``peace_values``, per actor and issue: ``u_ij(b_j)``, the gain ``u_ij(y_j) - u_ij(b_j)``
+    and the trust ``tau_ij`` that discounts it (i's mean trust in the other actors competent for j; 1 if none)."""
     u_base = issue_utilities(baseline[None, :], position, salience, risk)
     gains = issue_utilities(settlement[None, :], position, salience, risk) - u_base
     comp = competence.astype(float)
@@ -67,4 +76,4 @@ def peace_values(
     weight = comp.sum(axis=0)[None, :] - comp  # competent actors other than i
     with np.errstate(invalid="ignore", divide="ignore"):
         tau = np.where(weight > 0, (others @ comp) / np.where(weight > 0, weight, 1.0), 1.0)
-    return u_base.sum(axis=1) + discounted_change(gains, compliance[None, :], tau)
+    return u_base, gains, tau

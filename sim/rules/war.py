@@ -5,6 +5,8 @@ Pure numpy functions; no Mesa.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.rules.utility import Array, issue_utilities
@@ -53,22 +55,58 @@ def war_values(
     private cost to compare with peace.
     """
     n = position.shape[0]
+    st = war_stakes(position, salience, risk, baseline, competence, bound)
+    win_part = st.win @ competence.T.astype(float)  # u_ij(p_ij) = 0
+    owner = np.zeros((n, st.ii.size))
+    owner[st.ii, np.arange(st.ii.size)] = 1.0
+    lose_part = owner @ st.loss.T
+    return st.u_base.sum(axis=1)[:, None] + win_prob * win_part + (1.0 - win_prob) * lose_part - threat_cost
+
+
+@dataclass(frozen=True)
+class WarStakes:
+    """The pieces of ``war_values`` before they are summed over issues (see ``war_stakes``)."""
+
+    u_base: Array  # (n, m) u_ij(b_j)
+    win: Array  # (n, m) h_ij (1 - beta_ij) [u_ij(p_ij) - u_ij(b_j)]: i's gain on j if it imposes its terms
+    loss: Array  # (n, pairs) for each competent pair (ii, jj): [u_ij(p_tj) - u_ij(b_j)] clipped-weighted, per t
+    ii: Array  # actor of each competent pair
+    jj: Array  # issue of each competent pair
+
+
+def war_stakes(
+    position: Array, salience: Array, risk: Array, baseline: Array, competence: Array, bound: Array | None = None
+) -> WarStakes:
+    """Per issue, what winning and losing a war change from the baseline: the summands of ``war_values``.
+
+    ``win[i, j] = h_ij (1 - beta_ij) [u_ij(p_ij) - u_ij(b_j)]`` (counted against ``t`` where ``C_tj``) and,
+    for each pair ``(i, j)`` with ``C_ij``, ``loss[t, (i, j)] = h_tj [1 - beta_tj]_0^1 [u_ij(p_tj) - u_ij(b_j)]``
+    (Fearon 1995; Schelling 1966), so that ``W_it = sum_j u_base[i, j] + p_it sum_j C_tj win[i, j]
+    + (1 - p_it) sum_{(i, j)} loss[t, (i, j)] - k_it``. ``war_values`` sums them; ``sim.explain`` shows them.
+    """
     holds = (salience > 0.0).astype(float)  # (n, m)
     # Winning, i pays for overturning its own agreements (net loss where beta > 1); losing, t
     # imposes at most the whole stake, and nothing where reneging would cost it more than it gains.
     hf_win = holds if bound is None else holds * (1.0 - bound)
     hf = holds if bound is None else holds * np.clip(1.0 - bound, 0.0, 1.0)
     u_base = issue_utilities(baseline[None, :], position, salience, risk)  # (n, m)
-    win_part = (-u_base * hf_win) @ competence.T.astype(float)  # u_ij(p_ij) = 0
     # Losing only costs i on the issues it has competence for: compute those (i, j) pairs alone.
     ii, jj = np.nonzero(competence)
     d = np.abs(position[:, jj] - position[ii, jj])  # (t, pair)
     r = np.asarray(risk, dtype=float)[ii]
     loss = (-salience[ii, jj] * (d if np.all(r == 1.0) else d**r) - u_base[ii, jj]) * hf[:, jj]
-    owner = np.zeros((n, ii.size))
-    owner[ii, np.arange(ii.size)] = 1.0
-    lose_part = owner @ loss.T
-    return u_base.sum(axis=1)[:, None] + win_prob * win_part + (1.0 - win_prob) * lose_part - threat_cost
+    return WarStakes(u_base, -u_base * hf_win, loss, ii, jj)
+
+
+def pair_stakes(st: WarStakes, competence: Array, i: int, t: int) -> tuple[Array, Array, Array]:
+    """For the pair ``(i, t)``, per issue: ``u_ij(b_j)``, the gain if ``i`` wins (``C_tj win[i, j]``) and the
+    change if it loses (``loss[t, (i, j)]``, 0 where ``C_ij = 0``): ``W_it`` is ``sum(base) + p * sum(win)
+    + (1 - p) * sum(lose) - k_it`` (``war_values``, summed in another order)."""
+    win = st.win[i] * competence[t].astype(float)
+    lose = np.zeros_like(win)
+    mine = st.ii == i
+    lose[st.jj[mine]] = st.loss[t, mine]
+    return st.u_base[i].copy(), win, lose
 
 
 def coalition_capability(capability: Array, members: dict[int, list[int]]) -> Array:

@@ -38,6 +38,7 @@ from sim.viz.components import (
     PositionsView,
     ProposalLogView,
     TrustNetworkView,
+    WhyView,
 )
 from sim.viz.data import bundled_scenarios, parse_seed, resolve_config, slider_spec
 from sim.viz.page_size import check_size
@@ -141,7 +142,7 @@ class VizModel(DiplomacyModel, metaclass=_KeepShownOnError):
         overrides = {k: v for k, v in values.items() if v != getattr(base.parameters, k)}
         params_set = {f"parameters.{k}": v for k, v in overrides.items()}
         sc = load_scenario(path, params_set, show_values=False) if overrides else base
-        super().__init__(config=sc, rng=rng)
+        super().__init__(config=sc, rng=rng, explain=True)  # the "why?" view takes decisions apart
         self.config_path = path
         self.overrides = overrides
         self.initial_rung = self.rung.copy()
@@ -211,6 +212,7 @@ COMPONENTS = [
     ProposalLogView,
     PositionsView,
     EscalationView,
+    WhyView,  # beside the escalation view
     ExportView,
 ]
 

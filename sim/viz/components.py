@@ -1,7 +1,7 @@
 """The simulation page's views: Solara components, each a function of the model that reads Mesa's update counter
-so that it redraws after every step (``TrustNetworkView``, ``PositionsView``, ``EscalationView``, ``CalendarView``,
-``ProposalLogView``, ``OutcomeBanner``, ``ExportView``). What they show comes from ``sim.viz.data`` and
-``sim.viz.figures``; here is only the layout and the page's interaction (an issue chosen, a proposal clicked).
+so that it redraws after every step (``TrustNetworkView``, ``PositionsView``, ``EscalationView``, ``WhyView``,
+``CalendarView``, ``ProposalLogView``, ``OutcomeBanner``, ``ExportView``). What they show comes from ``sim.viz.data``
+and ``sim.viz.figures``; here is only the layout and the page's interaction (an issue, a proposal, a moment chosen).
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from sim.viz.data import (
     parameter_table,
     proposal_log,
     proposal_reasons,
+    why_label,
+    why_moments,
+    why_table,
 )
 from sim.viz.figures import escalation_figure, positions_figure, trust_network_figure
 from sim.viz.ui import BOX, WRAP, FigureImage, heading, html_table
@@ -70,6 +73,30 @@ def EscalationView(model: Any) -> None:
     with solara.Column(style=BOX, classes=["dipsim-escalation"]):
         heading("Escalation")
         FigureImage(lambda: escalation_figure(model), deps)
+
+
+@solara.component
+def WhyView(model: Any) -> None:
+    """Why? The decisive moments so far (climbs, refusals, agreements; ``sim.explain``), the newest shown unless
+    another is chosen: its terms, the margin they sum to and the single change that would have flipped it."""
+    _tick(model)
+    chosen, set_chosen = solara.use_state(None)
+    moments = why_moments(model)  # newest first
+    labels = [why_label(len(moments) - n, m) for n, m in enumerate(moments)]
+    with solara.Column(style=BOX, classes=["dipsim-explain"]):
+        heading("Why?", "each decisive moment's terms, summing to its margin, and the change that would flip it")
+        if not moments:
+            solara.Text("No decisive moment yet: no climb up the ladder, refusal or agreement.")
+            return
+        label = chosen if chosen in labels else labels[0]
+        solara.Select("moment (newest first)", value=label, values=labels, on_value=set_chosen)
+        m = moments[labels.index(label)]
+        small = {"font-size": "12px"}
+        solara.Text(m.heading(), style=small)
+        if m.blocks:
+            solara.Text(f"blocked: {'; '.join(m.blocks)} (the margin is the value margin)", style=small)
+        solara.Text(f"margin {m.margin:+.4f}; flip: {m.flip_text()}", classes=["dipsim-flip"], style=small)
+        html_table(why_table(m), floats=4)  # the terms, and the margin they sum to
 
 
 def _venue_line(v: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sim.explain import Moment, decisive_moments
 from sim.loading import BUNDLED_CONFIGS, apply_overrides
 from sim.messages import MAX_VALUE_CHARS, cut
 from sim.params import Parameters, parameter_bounds
@@ -273,6 +274,23 @@ def proposal_reasons(model: Any, step: int, venue: str, proposer: str) -> pd.Dat
     for c in ("crossed_red_lines", "missing_linkage"):
         out[c] = [", ".join(x) for x in out[c]]
     return out
+
+
+def why_moments(model: Any) -> list[Moment]:
+    """The run's decisive moments so far (``sim.explain``), newest first; none if the model records no decisions."""
+    return decisive_moments(model)[::-1] if getattr(model, "explainer", None) is not None else []
+
+
+def why_label(n: int, m: Moment) -> str:
+    """A moment's entry in the "why?" view's list (``n`` its place in the run, from 1)."""
+    toward = f"{m.actor} → {m.counterpart}" if m.kind == "escalation" else f"{m.actor} on {m.counterpart}'s package"
+    return f"#{n} {m.date} {m.kind}: {toward}"
+
+
+def why_table(m: Moment) -> pd.DataFrame:
+    """A moment's terms and the margin they sum to (the last row)."""
+    rows = [(t.name, t.value) for t in m.terms] + [("margin", m.margin)]
+    return pd.DataFrame(rows, columns=["term", "value"])
 
 
 def outcome_summary(model: Any) -> tuple[str, str]:
