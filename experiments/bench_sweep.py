@@ -56,12 +56,12 @@ def time_batch_run(path: Path, processes: int) -> float:
     """Seconds for Mesa's ``batch_run`` on the same runs (same seeds, no data collection)."""
     import mesa
 
-    from experiments.spec import load_experiment, run_seed
+    from experiments.spec import load_experiment
     from sim.model import DiplomacyModel
 
     exp = load_experiment(path)
     point = exp.points[0]
-    seeds = [run_seed(exp.seed, point.point_id, r) for r in range(exp.fixed or 0)]
+    seeds = [exp.seed_of(point.point_id, r) for r in range(exp.fixed or 0)]
     t0 = time.perf_counter()
     mesa.batch_run(
         DiplomacyModel,

@@ -99,6 +99,11 @@ class ExperimentSpec(_Strict):
     replications: Replications
     design: Design
     set: dict[str, Any] = Field(default_factory=dict, description="Overrides applied to every point.")
+    paired: bool = Field(
+        default=False,
+        description="Every point runs the same seeds (replication r of each point gets one seed: common random "
+        "numbers), so that points compare run by run (McNemar).",
+    )
 
 
 # --------------------------------------------------------------------------- points and seeds
@@ -112,6 +117,10 @@ def canonical(overrides: dict[str, Any]) -> str:
 def point_id(overrides: dict[str, Any]) -> str:
     """A point's id: the first 16 hex digits of the SHA-256 of its canonical overrides."""
     return hashlib.sha256(canonical(overrides).encode()).hexdigest()[:16]
+
+
+#: The point key of every run's seed in a paired experiment (``paired: true``): one stream for all points.
+PAIRED_KEY = "0" * 16
 
 
 def run_seed(experiment_seed: int, pid: str, replication: int) -> int:
@@ -157,6 +166,11 @@ class LoadedExperiment:
     salib_X: np.ndarray | None
     calc_second_order: bool
     design_point_ids: list[str] | None  # for sobol/morris: the point of each row of salib_X (rows may repeat)
+    paired: bool = False
+
+    def seed_of(self, pid: str, replication: int) -> int:
+        """The seed of a run: from the point and the replication, or (paired) from the replication alone."""
+        return run_seed(self.seed, PAIRED_KEY if self.paired else pid, replication)
 
 
 #: Points an experiment may define unless the caller raises the limit (``dipsim sweep --max-points N``): every
@@ -331,4 +345,5 @@ def load_experiment(
         salib_X=X,
         calc_second_order=spec.design.calc_second_order,
         design_point_ids=row_ids if X is not None else None,
+        paired=spec.paired,
     )

@@ -226,8 +226,6 @@ def _timed_runs(
     """Run the first runs to do in this process, one at a time, to time them (they are kept like any other):
     up to TIMING_RUNS runs of the first point to do, for at most TIMING_SECONDS. Returns the timing (None if
     nothing ran) and how many raised."""
-    from experiments.spec import run_seed
-
     walls: list[float] = []
     errors = 0
     first = plan.queue[0][0] if plan.queue else None
@@ -241,7 +239,7 @@ def _timed_runs(
         i, r = keys[0]
         p = exp.points[i]
         try:
-            task = (p.point_id, r, str(exp.scenario_path), p.overrides, run_seed(exp.seed, p.point_id, r), exp.horizon)
+            task = (p.point_id, r, str(exp.scenario_path), p.overrides, exp.seed_of(p.point_id, r), exp.horizon)
             rows = run_chunk([task])
         except BaseException:
             plan.release(keys)  # Ctrl-C or SIGTERM during the run: the sweep stops, the key is not done
@@ -261,8 +259,6 @@ def _run(
     mode: str | None,
 ) -> int:
     """The scheduling loop; returns the number of runs that raised."""
-    from experiments.spec import run_seed
-
     scenario_path = str(exp.scenario_path)
     points = exp.points
     index = {p.point_id: i for i, p in enumerate(points)}
@@ -288,7 +284,7 @@ def _run(
                     r,
                     scenario_path,
                     points[i].overrides,
-                    run_seed(exp.seed, points[i].point_id, r),
+                    exp.seed_of(points[i].point_id, r),
                     exp.horizon,
                 )
                 for i, r in keys

@@ -105,7 +105,9 @@ def runs_fingerprint(scenario_path: Path, seed: int, horizon: int | None) -> str
 
 
 def _fingerprint(exp: LoadedExperiment) -> str:
-    return runs_fingerprint(exp.scenario_path, exp.seed, exp.horizon)
+    fp = runs_fingerprint(exp.scenario_path, exp.seed, exp.horizon)
+    # paired seeds are other runs: such a folder is another's (an unpaired folder keeps its fingerprint)
+    return hashlib.sha256(f"{fp}:paired".encode()).hexdigest() if exp.paired else fp
 
 
 def _describe(exp: LoadedExperiment) -> dict[str, Any]:
@@ -117,6 +119,7 @@ def _describe(exp: LoadedExperiment) -> dict[str, Any]:
         "runs_fingerprint": _fingerprint(exp),
         "scenario": str(exp.scenario_path),
         "seed": exp.seed,
+        "paired": exp.paired,
         "horizon": exp.horizon,
         "replications": {"fixed": exp.fixed}
         if exp.fixed is not None

@@ -8,7 +8,9 @@ after Ctrl-C without a run lost or done twice, and bad input exits 2 naming the 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import shutil
 import signal
 import subprocess
@@ -37,6 +39,7 @@ from experiments.results import load_runs
 from experiments.scores import CLASSES
 from experiments.spec import point_id, run_seed
 from experiments.store import RUN_FIELDS_AFTER, RUN_FIELDS_BEFORE, check_part
+from sim.cli.main import main
 from tests.sweep_helpers import signal_when, start_foreground
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,6 +64,14 @@ def small_library(root: Path, covariates: bool = True) -> Path:
     if covariates:
         (crises / "covariates.csv").write_text(COVARIATES, encoding="utf-8")
     return crises
+
+
+def inproc(*args: str) -> subprocess.CompletedProcess[str]:
+    """``dipsim ARGS`` in this process (no interpreter start-up: for commands refused before any run)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(["dipsim", *args], code, out.getvalue(), err.getvalue())
 
 
 def cli(*args: str, **kw) -> subprocess.CompletedProcess[str]:
@@ -150,7 +161,7 @@ def test_another_seed_in_the_same_folder_is_refused_before_anything_is_written(d
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
     before = {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()}
-    res = cli("backtest", str(folder), "--seeds", "6", "--seed", "1", "--out", str(copy))
+    res = inproc("backtest", str(folder), "--seeds", "6", "--seed", "1", "--out", str(copy))
     _refused(res, f"{SMALL[0]}/manifest.json", "holds runs of seed 0", "not of seed 1")
     assert {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()} == before
 
@@ -200,7 +211,7 @@ def test_small_libraries_and_failed_crises_say_what_was_not_scored(done, monkeyp
 def test_ctrl_c_exits_130_and_the_same_command_resumes(tmp_path: Path) -> None:
     folder = small_library(tmp_path)
     out = tmp_path / "out"
-    args = ["backtest", str(folder), "--seeds", "60", "--workers", "2", "--out", str(out)]
+    args = ["backtest", str(folder), "--seeds", "30", "--workers", "2", "--out", str(out)]
     proc = start_foreground([sys.executable, "-m", "sim.cli", *args], env={"DIPSIM_SWEEP_FLUSH_SECONDS": "0.2"})
     err = signal_when(proc, lambda: bool(list((out / SMALL[0] / "runs").glob("part-*.parquet"))), signal.SIGINT)
     assert proc.returncode == 130, err
@@ -210,7 +221,7 @@ def test_ctrl_c_exits_130_and_the_same_command_resumes(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     for c in SMALL:
         runs = load_runs(out / c)
-        assert len(runs) == 60 and not runs.duplicated(["point_id", "replication"]).any()
+        assert len(runs) == 30 and not runs.duplicated(["point_id", "replication"]).any()
     assert "brier_war" in (out / "scores.csv").read_text(encoding="utf-8")
 
 
@@ -225,13 +236,13 @@ def _refused(res: subprocess.CompletedProcess[str], *words: str) -> None:
 
 
 def test_a_folder_without_scenarios_exits_2(tmp_path: Path) -> None:
-    _refused(cli("backtest", str(tmp_path), "--out", str(tmp_path / "out")), str(tmp_path), "no scenario files")
+    _refused(inproc("backtest", str(tmp_path), "--out", str(tmp_path / "out")), str(tmp_path), "no scenario files")
 
 
 def test_a_crisis_without_an_outcome_record_exits_2_naming_it(tmp_path: Path) -> None:
     folder = small_library(tmp_path)
     (tmp_path / "outcomes" / "taiwan_1995.yaml").unlink()
-    res = cli("backtest", str(folder), "--out", str(tmp_path / "out"))
+    res = inproc("backtest", str(folder), "--out", str(tmp_path / "out"))
     _refused(res, "taiwan_1995.yaml", "id", "no outcome record")
     assert not (tmp_path / "out").exists()  # refused before any run
 
@@ -240,30 +251,30 @@ def test_an_outcome_with_an_unknown_code_exits_2_naming_the_field(tmp_path: Path
     folder = small_library(tmp_path)
     record = tmp_path / "outcomes" / "fashoda_1898.yaml"
     record.write_text(record.read_text(encoding="utf-8").replace("violence: none", "violence: skirmish", 1))
-    _refused(cli("backtest", str(folder), "--out", str(tmp_path / "out")), "fashoda_1898.yaml", "violence")
+    _refused(inproc("backtest", str(folder), "--out", str(tmp_path / "out")), "fashoda_1898.yaml", "violence")
 
 
 def test_covariates_that_miss_a_crisis_or_name_a_stranger_exit_2(tmp_path: Path) -> None:
     folder = small_library(tmp_path)
     lines = COVARIATES.splitlines()
     (folder / "covariates.csv").write_text("\n".join(lines[:-1] + ["taiwan_1995,USA,XXX,true,maybe,"]) + "\n")
-    res = cli("backtest", str(folder), "--out", str(tmp_path / "out"))
+    res = inproc("backtest", str(folder), "--out", str(tmp_path / "out"))
     _refused(res, "covariates.csv", "row 4.side_b", "'XXX' is not an actor", "row 4.nuclear_b", "row 4.source")
     (folder / "covariates.csv").write_text("\n".join(lines[:-1]) + "\n")
-    res = cli("backtest", str(folder), "--out", str(tmp_path / "out"))
+    res = inproc("backtest", str(folder), "--out", str(tmp_path / "out"))
     _refused(res, "covariates.csv", "no row for crisis 'taiwan_1995'")
     (folder / "covariates.csv").write_text("\n".join([*lines, "taiwan_1995,USA"]) + "\n")  # short, and twice
-    res = cli("backtest", str(folder), "--out", str(tmp_path / "out"))
+    res = inproc("backtest", str(folder), "--out", str(tmp_path / "out"))
     _refused(res, "covariates.csv", "row 5.crisis", "'taiwan_1995' again (row 4 has it)")
     (folder / "covariates.csv").write_text("\n".join([*lines[:-1], "taiwan_1995,USA"]) + "\n")
-    res = cli("backtest", str(folder), "--out", str(tmp_path / "out"))
+    res = inproc("backtest", str(folder), "--out", str(tmp_path / "out"))
     _refused(res, "row 4.side_b", "'' is not an actor", "row 4.nuclear_a", "row 4.source")
 
 
 def test_two_files_with_one_crisis_id_are_refused_before_any_run(tmp_path: Path) -> None:
     folder = small_library(tmp_path)
     shutil.copy(folder / "taiwan_1995.yaml", folder / "taiwan_copy.yaml")
-    res = cli("backtest", str(folder), "--out", str(tmp_path / "out"))
+    res = inproc("backtest", str(folder), "--out", str(tmp_path / "out"))
     _refused(res, "taiwan_copy.yaml", "id", "'taiwan_1995' is also the id of")
     assert not (tmp_path / "out").exists()
 

@@ -566,3 +566,21 @@ def test_wilson_interval_matches_scipy_and_the_formula(k, n):
 
 def test_wilson_interval_of_no_runs_is_undefined():
     assert all(math.isnan(x) for x in wilson(0, 0))
+
+
+def test_a_paired_experiment_gives_every_point_the_same_seeds(tmp_path):
+    """``paired: true``: replication r of every point runs with one seed (common random numbers), and a folder
+    of unpaired runs refuses the paired experiment (its runs would be other runs)."""
+    unpaired = load_experiment(write(tmp_path, "grid.yaml", FEARON_GRID))
+    paired = load_experiment(write(tmp_path, "paired.yaml", FEARON_GRID + "paired: true\n"))
+    out = tmp_path / "paired"
+    sweep(paired, out, workers=1, progress=False)
+    runs = load_runs(out)
+    assert runs["point_id"].nunique() == 4
+    by_rep = runs.groupby("replication")["seed"].nunique()
+    assert (by_rep == 1).all()  # one seed per replication across the four points
+    assert list(runs.groupby("replication")["seed"].first()) == [run_seed(11, "0" * 16, r) for r in range(30)]
+    sweep(unpaired, tmp_path / "unpaired", workers=1, progress=False)
+    assert load_runs(tmp_path / "unpaired").groupby("replication")["seed"].nunique().eq(4).all()
+    with pytest.raises(sweep_folder.OutputFolderError, match="another experiment"):
+        sweep(paired, tmp_path / "unpaired", workers=1, progress=False)
