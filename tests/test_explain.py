@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 import solara
 
-from sim.cli import main
 from sim.explain import KINDS, Moment, decisive_moments
 from sim.explain_answers import AnswerCase
 from sim.explain_terms import ClimbCase, Flip
@@ -30,6 +29,7 @@ from sim.rules.peace import peace_gains
 from sim.rules.utility import discounted_change, issue_utilities
 from sim.rules.war import pair_stakes, war_stakes, war_values
 from sim.scenario import Scenario
+from tests.test_cli import cli
 from tests.test_model_cases import actor, config, issue, venue
 
 SEEDS = range(5)
@@ -308,15 +308,6 @@ def test_acceptance_margin_is_the_rule():
 
 
 # --------------------------------------------------------------------------- the command line
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(args))
-    except SystemExit as exc:  # argparse errors
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 MOMENT_KEYS = {
