@@ -48,10 +48,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from experiments.sweep import SweepFailed
 
     resume = "the finished runs are kept; run the same command again to resume"
+    out = Path(args.out) if args.out else DEFAULT_OUT
     try:
         result = backtest(
             Path(args.dir) if args.dir else LIBRARY,
-            Path(args.out) if args.out else DEFAULT_OUT,
+            out,
             seeds=args.seeds,
             workers=args.workers,
             seed=args.seed,
@@ -68,7 +69,6 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(result.report.text)
     seconds = sum(s.seconds for s in result.sweeps)
-    out = Path(args.out) if args.out else DEFAULT_OUT
     print(f"\n{out}: crises.csv, scores.csv, forecasts.csv, backtest.txt, reliability.png ({seconds:.0f} s of runs)")
     return EXIT_OK
 
