@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -105,7 +106,9 @@ def disputed(sc: Scenario) -> set[frozenset[str]]:
     }
 
 
-def mcnemar_wrong_way(base: pd.Series, other: pd.Series, direction: int) -> tuple[int, int, float]:
+def mcnemar_wrong_way(
+    base: pd.Series | np.ndarray, other: pd.Series | np.ndarray, direction: int
+) -> tuple[int, int, float]:
     """Discordant pairs (base war only, other war only) and the one-sided exact McNemar p-value of a move in
     the wrong direction: P(X >= wrong) with X ~ Binomial(discordant, 1/2)."""
     from scipy.stats import binomtest

@@ -18,6 +18,7 @@ def scenario():
     return load_scenario()
 
 
+@pytest.mark.legacy  # the noisy band ladder makes outcomes vary; issue 11 step 7 removes it
 def test_twenty_seeds_give_at_least_two_outcome_classes(scenario) -> None:
     outcomes = {DiplomacyModel(scenario, rng=seed).run().outcome for seed in range(20)}
     assert len(outcomes) >= 2, outcomes
@@ -128,6 +129,7 @@ def test_removing_a_venue_by_set(scenario) -> None:
     assert "geneva_ssd" not in {v["id"] for v in result.venues}
 
 
+@pytest.mark.legacy  # depends on positions drifting toward proposals; issue 11 step 8 removes the drift
 def test_partial_agreements_happen() -> None:
     """Without Russia's enlargement red line, some issues are agreed at one venue and others later."""
     overrides = {f"actors.RUS.positions.{i}.red_line": None for i in ("nato_ukraine", "nato_georgia")}

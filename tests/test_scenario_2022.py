@@ -6,10 +6,14 @@ happened to produce (issue 10):
 - enlargement cannot be agreed: Russia's red lines on Ukraine's and Georgia's membership ([0, 0]) and those of
   the United States and NATO ([1, 1]) do not meet, and an agreement needs both sides' consent;
 - removing Russia's red lines, or raising Russia-US and Russia-NATO trust, widens the range of settlements both
-  sides prefer to war (Fearon 1995), so escalation must not become more likely; on the same seeds the paired
-  McNemar test must reject "no effect" at the 1% level;
+  sides prefer to war (Fearon 1995), so escalation must not become more likely: on the same seeds, a one-sided
+  exact McNemar test of a rise (issue 11's form: p < 0.05 in the wrong direction is a failure) must not reject;
 - reciprocity must matter: with ``trust_gain`` 0 (trust never answers concessions, rejections or rungs) the same
-  seeds must give a different escalation distribution (paired McNemar test, 1%).
+  seeds must give a different escalation distribution (paired McNemar test, 1%). Kept until issue 11 replaces
+  the proposer's trust update by learning about costs (docs/design/bargaining.md §6, step 5).
+
+Issue 11 restated the wider-range test: it used to demand a significant fall at 1%, a property of the rules of
+the day (a wider range can leave escalation where it was without contradicting theory).
 
 Removed in issue 10, because their thresholds had been set after seeing the runs: openings by 14 January in
 most runs, at most 5% escalating before 14 January, escalation by 28 February more likely than not, a
@@ -25,10 +29,12 @@ import numpy as np
 import pytest
 
 from experiments.check_2022 import COUNTERFACTUALS, mcnemar_p, run_many
+from experiments.statics import LEVEL as WRONG_WAY_LEVEL
+from experiments.statics import mcnemar_wrong_way
 
 SEEDS = 200
 WORKERS = min(2, os.cpu_count() or 1)
-LEVEL = 0.01  # the significance level of every paired test here
+LEVEL = 0.01  # the significance level of the two-sided reciprocity test
 NO_RECIPROCITY = "trust_gain 0"
 
 
@@ -50,8 +56,10 @@ def test_enlargement_is_never_agreed_while_the_red_lines_do_not_meet(runs) -> No
 @pytest.mark.parametrize("name", ["no Russian enlargement red line", "Russia-US/NATO trust 0.8"])
 def test_a_wider_bargaining_range_does_not_raise_escalation(runs, name: str) -> None:
     base, other = escalated(runs["baseline"]), escalated(runs[name])
-    assert other.mean() <= base.mean()
-    assert mcnemar_p(base, other) < LEVEL
+    only_base, only_other, p = mcnemar_wrong_way(base, other, direction=+1)
+    assert p >= WRONG_WAY_LEVEL, (
+        f"{name} raised escalation: {only_other} seeds escalate only with it, {only_base} only without (p = {p:.4f})"
+    )
 
 
 def test_reciprocity_changes_the_escalation_distribution(runs) -> None:
