@@ -187,10 +187,25 @@ def spoils(
     baseline: Array,
     bound: Array | None = None,
 ) -> tuple[Array, Array]:
-    """Spoils of victory ``G`` and loss in defeat ``L``, each ``(n, n)`` indexed ``[i, t]``:
+    """Spoils of victory ``G`` and loss in defeat ``L``, each ``(n, n)`` indexed ``[i, t]``: the sums over issues
+    of ``spoils_by_issue``."""
+    gain, loss = spoils_by_issue(x_win, disputed, position, salience, risk, baseline, bound)
+    return gain.sum(axis=2), loss.sum(axis=2)
 
-        G_it = sum_{j in D_it} (1 - beta B_ij) [u_ij(x^{i>t}_j) - u_ij(b_j)]
-        L_it = sum_{j in D_ti} [1 - beta B_tj]_0^1 [u_ij(x^{t>i}_j) - u_ij(b_j)]
+
+def spoils_by_issue(
+    x_win: Array,
+    disputed: Array,
+    position: Array,
+    salience: Array,
+    risk: Array,
+    baseline: Array,
+    bound: Array | None = None,
+) -> tuple[Array, Array]:
+    """Per issue, what a victory gains and a defeat costs, each ``(n, n, m)`` indexed ``[i, t, j]``:
+
+        G_itj = 1[j in D_it] (1 - beta B_ij) [u_ij(x^{i>t}_j) - u_ij(b_j)]
+        L_itj = 1[j in D_ti] [1 - beta B_tj]_0^1 [u_ij(x^{t>i}_j) - u_ij(b_j)]
 
     ``bound = beta * B`` (party times ``breach_cost``, as in ``war.war_stakes``; ``None``: no agreement binds).
     Only disputed issues change in a war; a victor pays for overturning its own agreements in full (a net loss
@@ -211,6 +226,4 @@ def spoils(
     else:
         w_win = (1.0 - bound)[:, None, :]
         w_lose = np.clip(1.0 - bound, 0.0, 1.0)[None, :, :]
-    g = np.where(disputed, w_win * gain, 0.0).sum(axis=2)
-    loss = np.where(disputed.transpose(1, 0, 2), w_lose * change, 0.0).sum(axis=2)
-    return g, loss
+    return np.where(disputed, w_win * gain, 0.0), np.where(disputed.transpose(1, 0, 2), w_lose * change, 0.0)
