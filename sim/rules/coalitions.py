@@ -51,10 +51,13 @@ def reliability(
 
 def _defenders(reliability: Array) -> Array:
     """``R[i, t, d] = r[d, t]``, except that neither the attacker ``i`` nor the target ``t`` joins ``t``'s
-    defence (a defender of ``t`` who attacks ``t`` fights on its own side)."""
+    defence (a defender of ``t`` who attacks ``t`` is the attacker, and fights alone)."""
     n = reliability.shape[0]
-    eye = np.eye(n, dtype=bool)
-    return np.where(eye[:, None, :] | eye[None, :, :], 0.0, reliability.T[None, :, :])
+    R = np.repeat(reliability.T[None, :, :], n, axis=0)
+    every = np.arange(n)
+    R[every, :, every] = 0.0  # the attacker
+    R[:, every, every] = 0.0  # the target
+    return R
 
 
 def coalition_win_probability(
@@ -83,27 +86,37 @@ def coalition_win_probability(
     (2003). The exact aggregation over who joins is inspired by them, not given by them.
     """
     cap = np.asarray(local_cap, dtype=float)
+    phi = np.asarray(perception, dtype=float)
     R = _defenders(np.asarray(reliability, dtype=float))
     n = cap.shape[0]
-    C = np.broadcast_to(cap.T[:, None, :], (n, n, n))  # C[i, t, d] = M[d, i]
+    C = cap.T[:, None, :]  # C[i, 0, d] = M[d, i], the same for every target
+    defends = R > 0.0
     # Defenders first, most capable first; non-defenders last (they join with probability 0).
-    order = np.argsort(np.where(R > 0.0, -C, np.inf), axis=-1, kind="stable")
+    order = np.argsort(np.where(defends, -C, np.inf), axis=-1, kind="stable")
     Rs, Cs = np.take_along_axis(R, order, -1), np.take_along_axis(C, order, -1)
-    k = min(max_enumerated, int((R > 0.0).sum(axis=-1).max(initial=0)))
-    phi = np.asarray(perception, dtype=float)
+    k = min(max_enumerated, int(defends.sum(axis=-1).max(initial=0)))
     tail = (Rs[..., k:] * Cs[..., k:]).sum(axis=-1)
-    # Every subset of the k enumerated defenders, built by doubling: its probability and the ratio's
-    # denominator M[i, t] + phi * (defending side).
-    prob = np.ones((n, n, 1))
-    den = (cap + phi * (cap.T + tail))[..., None]
-    joined = Cs[..., :k] * phi[..., None]
+    # Pairs flattened to one contiguous axis (n * n), so that each step below is one long vector operation.
+    r_k = np.ascontiguousarray(Rs[..., :k].reshape(n * n, k).T)  # (k, n * n)
+    stays_out = 1.0 - r_k
+    c_k = Cs[..., :k].reshape(n * n, k).T * phi.reshape(-1)  # phi times each enumerated defender's capability
+    # Every subset of the k enumerated defenders (leading axis, 2**k), built by doubling: subset s + 2**e adds
+    # defender e to subset s. Its probability, and the ratio's denominator M[i, t] + phi * (defending side).
+    prob = np.empty((2**k, n * n))
+    den = np.empty((2**k, n * n))
+    prob[0] = 1.0
+    den[0] = (cap + phi * (cap.T + tail)).reshape(-1)
     for e in range(k):
-        r_e = Rs[..., e : e + 1]
-        prob = np.concatenate((prob * (1.0 - r_e), prob * r_e), axis=-1)
-        den = np.concatenate((den, den + joined[..., e : e + 1]), axis=-1)
-    # A zero denominator means neither side has capability: an even chance (capabilities are >= 0).
-    ratio = np.divide(cap[..., None], den, out=np.full(den.shape, 0.5), where=den > 0.0)
-    return np.einsum("...k,...k->...", prob, ratio)
+        half = 2**e
+        np.multiply(prob[:half], r_k[e], out=prob[half : 2 * half])
+        prob[:half] *= stays_out[e]
+        np.add(den[:half], c_k[e], out=den[half : 2 * half])
+    num = cap.reshape(-1)
+    if den[0].min(initial=1.0) > 0.0:  # den[0], the empty subset's, is each pair's smallest (capabilities >= 0)
+        ratio = num / den
+    else:  # a zero denominator means neither side has capability: an even chance
+        ratio = np.divide(num, den, out=np.full(den.shape, 0.5), where=den > 0.0)
+    return np.einsum("sp,sp->p", prob, ratio).reshape(n, n)
 
 
 def expected_war_cost(dyad_cost: Array, reliability: Array) -> Array:
