@@ -29,8 +29,7 @@ from sim.rules.acceptance import Evaluation, Side
 from sim.rules.bargaining import Problem, Proposal
 from sim.rules.dynamics import climb_threshold
 from sim.rules.peace import peace_gains
-from sim.rules.utility import discounted_gains
-from sim.rules.war import pair_stakes, war_stakes
+from sim.rules.utility import discounted_gains, issue_utilities
 from sim.world import World
 
 KINDS = ("escalation", "rejection", "acceptance")
@@ -113,31 +112,26 @@ class Explainer:
         self, model: Any, t: int, peace: np.ndarray, talks: np.ndarray, noisy: np.ndarray, new: np.ndarray
     ) -> None:
         """Every climb of this step, with the values ``_choose_rungs`` combined: ``W`` (``war_values``' summands
-        per issue, ``war_stakes``), the cost draw, ``P`` (``peace_values``' summands, ``peace_gains``), ``T``
+        per issue, ``spoils_by_issue``), the cost draw, ``P`` (``peace_values``' summands, ``peace_gains``), ``T``
         and the noise."""
         up = np.argwhere(new > model.rung)
         if not up.size:
             return
         prm = model.params
         win_prob = model.win_matrix()
-        bound = model.party * prm.breach_cost
-        stakes = war_stakes(model.position, model.salience, model.risk, model.baseline, model.competence, bound)
+        gain, loss = model.spoils_by_issue()
+        u_base = issue_utilities(model.baseline[None, :], model.position, model.salience, model.risk).sum(axis=1)
         settlement = model.expected_peace()
         _, gains, tau = peace_gains(
             settlement, model.baseline, model.position, model.salience, model.risk, model.trust, model.competence
         )
         net = model.war - model.private_cost[:, None] - (peace + talks)[:, None]
         for i, k in up:
-            pair = [int(i), int(k)]
-            _, win, lose = pair_stakes(stakes, model.competence, int(i), int(k))
             rung = int(model.rung[i, k])
             case = ClimbCase(
-                position=model.position[pair].copy(),
-                salience=model.salience[pair].copy(),
-                risk=model.risk[pair].copy(),
-                baseline=model.baseline.copy(),
-                competence=model.competence[pair].copy(),
-                bound=bound[pair].copy(),
+                base=float(u_base[i]),
+                win=gain[i, k].copy(),
+                lose=loss[i, k].copy(),
                 win_prob=float(win_prob[i, k]),
                 threat=float(model.threat_cost[i, k]),
                 cost=float(model.private_cost[i]),
@@ -155,7 +149,7 @@ class Explainer:
                 threshold=climb_threshold(rung, int(model.war_index), float(prm.rung_band)),
             )
             margin = float(noisy[i, k]) - case.threshold
-            terms = climb_terms(case, win, lose, model.issue_ids)
+            terms = climb_terms(case, model.issue_ids)
             self.climbs.append(
                 Moment(
                     kind="escalation",
@@ -168,7 +162,7 @@ class Explainer:
                     reason=f"net war value {float(noisy[i, k]):+.4f} >= threshold {case.threshold:+.4f}",
                     margin=margin,
                     terms=terms,
-                    flips=climb_flips(case, terms, margin, float(win.sum() - lose.sum())),
+                    flips=climb_flips(case, terms, margin, float(case.win.sum() - case.lose.sum())),
                     case=case,
                 )
             )

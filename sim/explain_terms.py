@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.rules.coalitions import war_values
 from sim.rules.dynamics import desired_rung, next_rung
-from sim.rules.war import war_values
 
 FLIP_EPS = 1e-9  # how far past the threshold a flip goes: far above rounding, far below anything shown
 
@@ -95,12 +95,9 @@ class ClimbCase:
     """What an actor's choice of rung toward one target was made of: ``war_values`` on the pair, the rest as
     the model combined them."""
 
-    position: np.ndarray  # (2, m): actor, target
-    salience: np.ndarray
-    risk: np.ndarray
-    baseline: np.ndarray
-    competence: np.ndarray
-    bound: np.ndarray
+    base: float  # U_i(b)
+    win: np.ndarray  # (m,) what defeating the target gains, issue by issue (spoils_by_issue)
+    lose: np.ndarray  # (m,) what a defeat by the target costs, issue by issue
     win_prob: float
     threat: float
     cost: float
@@ -121,18 +118,9 @@ class ClimbCase:
         """``W_it`` by ``war_values`` on the pair."""
         p = self.win_prob if win_prob is None else win_prob
         k = self.threat if threat is None else threat
-        return float(
-            war_values(
-                self.position,
-                self.salience,
-                self.risk,
-                self.baseline,
-                np.array([[0.5, p], [1.0 - p, 0.5]]),
-                np.array([[0.0, k], [0.0, 0.0]]),
-                self.competence,
-                self.bound,
-            )[0, 1]
-        )
+        one = np.ones((1, 1))
+        attack, _ = war_values(np.array([self.base]), self.win.sum() * one, self.lose.sum() * one, p * one, k * one)
+        return float(attack[0, 0])
 
     def climbs(self, **change: float) -> bool:
         """Re-make the choice with some inputs changed (``win_prob``, ``threat``, ``cost``, ``peace``, ``talks``,
@@ -144,12 +132,12 @@ class ClimbCase:
         return bool(next_rung(np.array([self.rung]), desired)[0] > self.rung)
 
 
-def climb_terms(case: ClimbCase, win: np.ndarray, lose: np.ndarray, issues: list[str]) -> list[Term]:
-    """The summands of ``Delta - theta``; ``win``, ``lose`` per issue from ``war.pair_stakes`` (the shared
+def climb_terms(case: ClimbCase, issues: list[str]) -> list[Term]:
+    """The summands of ``Delta - theta``; the case's ``win``, ``lose`` per issue (``spoils_by_issue``; the shared
     ``u_ij(b_j)`` of war and peace cancels). Zero terms are left out."""
     p = case.win_prob
-    terms = [Term(f"war if won: {j}", p * w, "war", j) for j, w in zip(issues, win, strict=True) if w]
-    terms += [Term(f"war if lost: {j}", (1.0 - p) * x, "war", j) for j, x in zip(issues, lose, strict=True) if x]
+    terms = [Term(f"war if won: {j}", p * w, "war", j) for j, w in zip(issues, case.win, strict=True) if w]
+    terms += [Term(f"war if lost: {j}", (1.0 - p) * x, "war", j) for j, x in zip(issues, case.lose, strict=True) if x]
     terms += [Term("threats against it", -case.threat, "threats"), Term("cost draw", -case.cost, "cost")]
     terms += [Term(f"peace: {j}", -g, "peace", j) for j, g in zip(issues, case.peace_gain, strict=True) if g]
     discount = float((case.peace_gain - case.peace_discounted).sum())

@@ -27,8 +27,11 @@ from sim.params import Parameters
 from sim.result import RunResult
 from sim.rules import peace
 from sim.rules.acceptance import Side
+from sim.rules.coalitions import coalition_win_probability, reliability, war_values
 from sim.rules.dynamics import desired_rung, next_rung, pull_toward_bloc, talks_option_value, update_trust
-from sim.rules.war import CostPriors, coalition_capability, war_values, win_probability
+from sim.rules.spoils import consent_intervals, disputes, spoils_by_issue, war_outcomes
+from sim.rules.utility import issue_utilities
+from sim.rules.war import CostPriors
 from sim.scenario import Scenario
 from sim.scenario_parts import Venue
 from sim.venues import DECISION_COLUMNS, hold
@@ -87,7 +90,7 @@ class DiplomacyModel(mesa.Model):
             },
         )
         self.running = True
-        self._refresh_war()  # ``war`` and ``best_war`` exist from the start, as ``World`` promises (no random draw)
+        self._refresh_war()  # war values and spoils exist from the start, as ``World`` promises (no random draw)
 
     # ------------------------------------------------------------------ state
 
@@ -132,7 +135,8 @@ class DiplomacyModel(mesa.Model):
         self.ladder_ids = [r.id for r in sc.ladder.rungs]
         self.ladder_scores = np.array([r.score for r in sc.ladder.rungs])
         self.war_index = sc.ladder.index(sc.ladder.war)
-        self.rung = np.full((n, n), sc.ladder.index(sc.ladder.baseline), dtype=int)
+        self.baseline_rung = sc.ladder.index(sc.ladder.baseline)
+        self.rung = np.full((n, n), self.baseline_rung, dtype=int)
         for i, a in enumerate(sc.actors):
             if a.initial_rung.default is not None:
                 self.rung[i, :] = sc.ladder.index(a.initial_rung.default)
@@ -141,7 +145,6 @@ class DiplomacyModel(mesa.Model):
         np.fill_diagonal(self.rung, sc.ladder.index(sc.ladder.baseline))
         fighter = self.kind != "organisation"
         self.can_fight = fighter[:, None] & fighter[None, :] & ~np.eye(n, dtype=bool)
-        self.threat_cost = np.zeros((n, n))
         self.members = {i: [self.index_of[x] for x in a.members] for i, a in enumerate(sc.actors) if a.members}
         # Sides: actors linked by bloc membership form one side; agreements are made between sides.
         self.side_of = np.arange(n)
@@ -149,10 +152,26 @@ class DiplomacyModel(mesa.Model):
             for x in ms:
                 old, new = self.side_of[x], self.side_of[b]
                 self.side_of[self.side_of == old] = new
-        for a in sc.actors:
+        # Defence commitments (ODD 7.4): a bloc and its members, and co-members, defend one another; a public
+        # deterrence threat commits its author to the actors it protects. Sanctions threats stay costs (7.5).
+        treaties = {(b, x) for b, ms in self.members.items() for x in ms}
+        treaties |= {(x, y) for ms in self.members.values() for x in ms for y in ms if x < y}
+        deterrence: list[tuple[int, int, float, float]] = []
+        self.threat_cost = np.zeros((n, n))
+        for i, a in enumerate(sc.actors):
             for t in a.threats:
                 for victim in t.protects:
-                    self.threat_cost[self.index_of[t.target], self.index_of[victim]] += t.cost * a.traits.resolve
+                    if t.kind == "sanctions":
+                        self.threat_cost[self.index_of[t.target], self.index_of[victim]] += t.cost * a.traits.resolve
+                    else:
+                        deterrence.append((i, self.index_of[victim], a.traits.resolve, t.cost))
+        # Only actors that can fight can join a war: organisations commit no one.
+        self.reliability = reliability(
+            n,
+            [(d, t) for d, t in treaties if fighter[d] and fighter[t]],
+            [x for x in deterrence if fighter[x[0]]],
+            self.params.alliance_reliability,
+        )
         self.perception = np.ones((n, n))
         for mp in sc.beliefs.misperception:
             self.perception[self.index_of[mp.observer], self.index_of[mp.target]] = mp.capability_factor
@@ -182,21 +201,25 @@ class DiplomacyModel(mesa.Model):
         return self.config.calendar.n_steps
 
     def win_matrix(self) -> np.ndarray:
-        """``P[i, t]``: the chance ``i`` believes it has of prevailing over ``t`` (coalitions, misperception)."""
-        cap = coalition_capability(self.capability, self.members)
-        return win_probability(cap[:, None], cap[None, :] * self.perception)
+        """``P[i, t]``: the chance ``i`` believes it has of prevailing when it attacks ``t``, ``t``'s committed
+        defenders joining with their reliability (ODD 7.4; misperception included)."""
+        local = np.repeat(self.capability[:, None], len(self.actor_ids), axis=1)
+        return coalition_win_probability(local, self.reliability, self.perception)
 
-    def war_matrix(self) -> np.ndarray:
-        """Gross war values ``W[i, t]`` as each ``i`` perceives them (Fearon 1995)."""
-        p = self.win_matrix()
-        bound = self.party * self.params.breach_cost
-        return war_values(
-            self.position, self.salience, self.risk, self.baseline, p, self.threat_cost, self.competence, bound
+    def spoils_by_issue(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per issue, what ``i`` would gain by defeating ``t`` and lose if ``t`` defeated it, ``(n, n, m)``: only
+        the issues in dispute change, and the victor takes only the loser's consent (ODD 7.5)."""
+        lo, hi = consent_intervals(
+            self.position, self.salience, self.red_low, self.red_high, self.baseline, self.competence, self.allowed
         )
+        won = war_outcomes(self.position, self.salience, lo, hi, self.baseline, self.competence, self.allowed)
+        disputed = disputes(won.x_win, won.z, self.position, self.salience, self.risk, self.competence)
+        bound = self.party * self.params.breach_cost
+        return spoils_by_issue(won.x_win, disputed, self.position, self.salience, self.risk, self.baseline, bound)
 
     def side_facing(self, i: int, proposer: int, ultimatum: bool) -> Side:
-        """Actor ``i`` as a recipient of ``proposer``'s package."""
-        war = self.war[i, proposer] if ultimatum else self.best_war[i]
+        """Actor ``i`` as a recipient of ``proposer``'s package (at an ultimatum: the war ``proposer`` starts)."""
+        war = self.war_def[i, proposer] if ultimatum else self.best_war[i]
         return self.actor_agents[i].side(self.trust[i, proposer], war)
 
     # ------------------------------------------------------------------ step
@@ -247,9 +270,15 @@ class DiplomacyModel(mesa.Model):
                 self.salience[i, j] = float(np.clip(self.salience[i, j] + e.delta, 0.0, 1.0))
 
     def _refresh_war(self) -> None:
-        self.war = self.war_matrix()
-        masked = np.where(self.can_fight, self.war, -np.inf)
-        self.best_war = np.where(self.can_fight.any(axis=1), masked.max(axis=1), -np.inf)
+        """Spoils, war values of attacker and target, and each actor's best war (ODD 7.4, 7.5)."""
+        gain, loss = self.spoils_by_issue()
+        self.gain, self.loss = gain.sum(axis=2), loss.sum(axis=2)
+        u_base = issue_utilities(self.baseline[None, :], self.position, self.salience, self.risk).sum(axis=1)
+        self.war, self.war_def = war_values(u_base, self.gain, self.loss, self.win_matrix(), self.threat_cost)
+        # War is fought only over what divides the two sides: nothing to gain, no attack.
+        self.attackable = self.can_fight & (self.gain > 0.0)
+        masked = np.where(self.attackable, self.war, -np.inf)
+        self.best_war = np.where(self.attackable.any(axis=1), masked.max(axis=1), -np.inf)
 
     # ------------------------------------------------------------------ blocs and escalation
 
@@ -315,6 +344,12 @@ class DiplomacyModel(mesa.Model):
         net = self.war - self.private_cost[:, None] - calm[:, None]
         noisy = net + p.noise * self.rng.standard_normal(net.shape)
         desired = desired_rung(noisy, self.war_index, p.rung_band)
+        # The attack guard (ODD 7.15): war only over a dispute; short of war, mobilising against an actor that
+        # has something to gain by attacking; otherwise no rung above the baseline.
+        below_war = np.minimum(desired, self.war_index - 1)
+        desired = np.where(
+            self.attackable, desired, np.where(self.attackable.T, below_war, np.minimum(desired, self.baseline_rung))
+        )
         new = np.where(self.can_fight, next_rung(self.rung, desired), self.rung)
         if self.explainer is not None:  # before trust and rungs move: the state the choice was made in
             self.explainer.rungs(self, t, peace_v, talks_v, noisy, new)
@@ -351,12 +386,15 @@ class DiplomacyModel(mesa.Model):
         self.rung[i, k] = self.war_index
         self.max_rung_index = max(self.max_rung_index, self.war_index)
         self.outcome = "escalation"
+        defenders = [d for d in np.flatnonzero(self.reliability[:, k] > 0) if d != i]
         self.escalation = {
             "actor": self.actor_ids[i],
             "target": self.actor_ids[k],
             "step": t,
             "date": self.config.calendar.date_of(t).isoformat(),
             "rung": self.ladder_ids[self.war_index],
+            "spoils": round(float(self.gain[i, k]), 6),
+            "defenders": {self.actor_ids[d]: round(float(self.reliability[d, k]), 6) for d in defenders},
         }
 
     # ------------------------------------------------------------------ records

@@ -36,6 +36,9 @@ class Parameters(BaseModel):
     talks_value: float = Field(
         2.0, ge=0.0, le=5.0, description="Weight of a trusted meeting ahead, per unit of the stakes on its agenda."
     )
+    alliance_reliability: float = Field(
+        0.75, ge=0.0, le=1.0, description="Chance that an ally joins the defence of an attacked treaty partner."
+    )
     breach_cost: float = Field(
         1.0, ge=0.0, le=5.0, description="Cost of overturning an agreement by war, per unit of the stake overturned."
     )

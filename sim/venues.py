@@ -82,10 +82,14 @@ def hold(world: World, venue: Venue, t: int) -> None:
         "proposals": [],
     }
     world.venue_log.append(record)
-    meeting = Meeting(venue, t, tuple(parts), frozenset(parts), venue.format == "ultimatum", record)
+    once = venue.format == "ultimatum"
+    # A rejected ultimatum means war only if the chair has something to gain by it (ODD 7.5, 7.8); else the
+    # chair's one proposal is an ordinary one.
+    threat = once and len(parts) > 1 and world.attackable[parts[0], parts[1]]
+    meeting = Meeting(venue, t, tuple(parts), frozenset(parts), bool(threat), record)
     agenda = np.zeros(len(world.issue_ids), dtype=bool)
     agenda[[world.issue_index[j] for j in venue.agenda]] = True
-    for k in parts[:1] if meeting.ultimatum else parts:
+    for k in parts[:1] if once else parts:
         open_issues = agenda & ~world.agreed
         if not open_issues.any():
             break

@@ -85,8 +85,11 @@ class World(Protocol):
     members: dict[int, list[int]]
     priors: CostPriors
     private_cost: np.ndarray  # (n,)
-    war: np.ndarray  # (n, n) gross war values at the last refresh
-    best_war: np.ndarray  # (n,) best war value over the actors one can fight
+    war: np.ndarray  # (n, n) gross war values at the last refresh: war[i, t], i attacking t
+    war_def: np.ndarray  # (n, n) war_def[t, i]: t's value of the war i starts against it
+    gain: np.ndarray  # (n, n) spoils of victory G[i, t]
+    attackable: np.ndarray  # (n, n) bool: i can fight t and has something to gain by it
+    best_war: np.ndarray  # (n,) best war value over the actors one can attack
     outcome: str | None
     explainer: Recorder | None  # None unless the model records decisions (sim.explain)
     venue_log: list[dict[str, Any]]

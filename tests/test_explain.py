@@ -24,10 +24,10 @@ from sim.explain_terms import ClimbCase, Flip
 from sim.loading import DEFAULT_SCENARIO
 from sim.model import DiplomacyModel
 from sim.rules.acceptance import acceptance, acceptance_margin, evaluate, known_war_option
+from sim.rules.coalitions import war_values
 from sim.rules.dynamics import climb_threshold, desired_rung, next_rung
 from sim.rules.peace import peace_gains
 from sim.rules.utility import discounted_change, issue_utilities
-from sim.rules.war import pair_stakes, war_stakes, war_values
 from sim.scenario import Scenario
 from tests.test_cli import cli
 from tests.test_model_cases import actor, config, issue, venue
@@ -83,16 +83,8 @@ def all_moments(runs: dict[tuple[str, int], DiplomacyModel]) -> list[tuple[str, 
 def climbs(case: ClimbCase, **ch: float) -> bool:
     """The rung choice re-made from the recorded inputs with the rules (war_values, desired_rung, next_rung)."""
     p, k = ch.get("win_prob", case.win_prob), ch.get("threat", case.threat)
-    w = war_values(
-        case.position,
-        case.salience,
-        case.risk,
-        case.baseline,
-        np.array([[0.5, p], [1 - p, 0.5]]),
-        np.array([[0.0, k], [0.0, 0.0]]),
-        case.competence,
-        case.bound,
-    )[0, 1]
+    gain, loss = np.array([[case.win.sum(), 0.0], [0.0, 0.0]]), np.array([[case.lose.sum(), 0.0], [0.0, 0.0]])
+    w = war_values(np.array([case.base, 0.0]), gain, loss, np.array([[p, 0.5], [0.5, 0.5]]), np.diag([k, 0.0]))[0][0, 0]
     w += ch.get("war_offset", 0.0)
     calm = ch.get("peace", case.peace) + ch.get("talks", case.talks)
     delta = w - ch.get("cost", case.cost) - calm + ch.get("noise", case.noise)
@@ -249,35 +241,21 @@ def test_recording_changes_nothing_in_the_run(runs, name):
 
 
 def test_war_values_are_the_sum_of_their_stakes_per_issue():
-    """war_values and war_stakes/pair_stakes share their pieces: the per-issue sum recomputes W exactly
-    (to rounding), and W agrees with the ODD equation computed in a plain loop."""
+    """The model's war values and ``spoils_by_issue`` share their pieces: the per-issue spoils, weighted by the
+    win probability, recompute ``W`` exactly (to rounding) for every pair, as ``dipsim explain`` shows them."""
     model = DiplomacyModel(rng=0)
     for _ in range(10):
         model.step()
     p = model.win_matrix()
-    bound = model.party * model.params.breach_cost
-    w = war_values(
-        model.position, model.salience, model.risk, model.baseline, p, model.threat_cost, model.competence, bound
-    )
-    st = war_stakes(model.position, model.salience, model.risk, model.baseline, model.competence, bound)
-    n, m_ = model.position.shape
+    gain, loss = model.spoils_by_issue()
+    n = len(model.actor_ids)
     u = lambda i, x: issue_utilities(x, model.position[i], model.salience[i], model.risk[i])  # noqa: E731
     for i in range(n):
         for t in range(n):
             if i == t:
                 continue
-            base, win, lose = pair_stakes(st, model.competence, i, t)
-            again = base.sum() + p[i, t] * win.sum() + (1 - p[i, t]) * lose.sum() - model.threat_cost[i, t]
-            assert again == pytest.approx(w[i, t], abs=1e-12)
-            loop = u(i, model.baseline).sum() - model.threat_cost[i, t]
-            for j in range(m_):
-                b, h_i, h_t = model.baseline[j], model.salience[i, j] > 0, model.salience[t, j] > 0
-                if model.competence[t, j] and h_i:
-                    loop += p[i, t] * (1 - bound[i, j]) * (0.0 - u(i, b)[j])
-                if model.competence[i, j] and h_t:
-                    px = model.position[t].copy()
-                    loop += (1 - p[i, t]) * np.clip(1 - bound[t, j], 0, 1) * (u(i, px)[j] - u(i, b)[j])
-            assert loop == pytest.approx(w[i, t], abs=1e-12)
+            again = u(i, model.baseline).sum() + p[i, t] * gain[i, t].sum() + (1 - p[i, t]) * loss[i, t].sum()
+            assert again - model.threat_cost[i, t] == pytest.approx(model.war[i, t], abs=1e-12)
     settlement = model.expected_peace()
     u_base, gains, tau = peace_gains(
         settlement, model.baseline, model.position, model.salience, model.risk, model.trust, model.competence

@@ -270,7 +270,7 @@ def test_misperception_lowers_the_observers_war_value_only() -> None:
             [issue("x", 0.5)],
             beliefs={"misperception": misperception},
         )
-        return build(raw).war_matrix()
+        return build(raw).war
 
     plain = war([])
     seen = war([{"observer": "A", "target": "B", "capability_factor": 2.0, "source": SRC}])
@@ -605,8 +605,8 @@ def test_breach_cost_removes_agreed_issue_from_war_gains() -> None:
     bound, free = breach_model(1.0), breach_model(0.0)
     p, q = bound.index_of["P"], bound.index_of["Q"]
     x, y = bound.issue_index["x"], bound.issue_index["y"]
-    before = bound.war_matrix()[p, q]
-    assert before == pytest.approx(free.war_matrix()[p, q])  # no one is bound yet
+    before = bound.war[p, q]
+    assert before == pytest.approx(free.war[p, q])  # no one is bound yet
     for m in (bound, free):
         m.run(max_steps=2)
         assert [a["issue"] for a in m.agreements] == ["x"] and m.party[[p, q], x].tolist() == [1.0, 1.0]
@@ -618,7 +618,7 @@ def test_breach_cost_removes_agreed_issue_from_war_gains() -> None:
     u_base = issue_utilities(bound.baseline, pos[p], sal[p], 1.0)
     win = float(win_probability(bound.capability[p], bound.capability[q]))
     only_y = u_base.sum() + win * (0.0 - u_base[y]) + (1 - win) * (-sal[p, y] * abs(pos[q, y] - pos[p, y]) - u_base[y])
-    assert bound.war_matrix()[p, q] == pytest.approx(only_y)
+    assert bound.war[p, q] == pytest.approx(only_y)
     with_x = only_y + win * (0.0 - u_base[x]) + (1 - win) * (-sal[p, x] * abs(pos[q, x] - pos[p, x]) - u_base[x])
-    assert free.war_matrix()[p, q] == pytest.approx(with_x)
-    assert free.war_matrix()[p, q] > bound.war_matrix()[p, q] + 1e-6
+    assert free.war[p, q] == pytest.approx(with_x)
+    assert free.war[p, q] > bound.war[p, q] + 1e-6

@@ -22,6 +22,7 @@ from sim.rules.bargaining import (
     rule_met,
     rule_probability,
 )
+from sim.rules.coalitions import war_values as coalition_war_values
 from sim.rules.dynamics import (
     concession,
     desired_rung,
@@ -32,8 +33,9 @@ from sim.rules.dynamics import (
     update_trust,
 )
 from sim.rules.peace import expected_settlement, peace_values
+from sim.rules.spoils import consent_intervals, disputes, spoils, war_outcomes
 from sim.rules.utility import compromise, discounted_change, effective_trust, issue_utilities, project
-from sim.rules.war import CostPriors, coalition_capability, survival, war_values, win_probability
+from sim.rules.war import CostPriors, survival, win_probability
 
 A = np.asarray
 N_RANDOM_PROBLEMS = 40
@@ -232,8 +234,20 @@ class TestWinProbability:
         np.testing.assert_allclose(p + p.T, np.ones((3, 3)))
 
 
+def war_values(pos, sal, risk, base, p, k, comp, bound=None) -> np.ndarray:
+    """The attacker's war values ``W[i, t]`` through the model's rules: spoils over the issues in dispute
+    (no red lines, continuous issues), then the lottery with win probabilities ``p`` and threat costs ``k``."""
+    n, m = pos.shape
+    lo, hi = consent_intervals(pos, sal, np.zeros((n, m)), np.ones((n, m)), base, comp, [None] * m)
+    won = war_outcomes(pos, sal, lo, hi, base, comp, [None] * m)
+    g, loss = spoils(won.x_win, disputes(won.x_win, won.z, pos, sal, risk, comp), pos, sal, risk, base, bound)
+    u_base = issue_utilities(base[None, :], pos, sal, risk).sum(axis=1)
+    return coalition_war_values(u_base, g, loss, p, k)[0]
+
+
 class TestWarValues:
-    """Two actors, one issue (Fearon 1995): A wants 1, B wants 0, status quo 0, both competent."""
+    """Two actors, one issue (Fearon 1995): A wants 1, B wants 0, status quo 0, both competent. On an issue
+    only the two hold, the victor gets its ideal, as under the imposition rule before issue 11."""
 
     pos = A([[1.0], [0.0]])
     sal = A([[1.0], [1.0]])
@@ -289,54 +303,34 @@ class TestWarValues:
         w = war_values(self.pos, self.sal, self.risk, self.base, self.p_matrix(0.3), np.zeros((2, 2)), self.comp, bound)
         assert (w[0, 1], w[1, 0]) == pytest.approx((-0.7, -0.3))
 
-    def test_three_actors_competence_decides_the_stakes(self) -> None:
+    def test_three_actors_only_the_losers_consent_changes_hands(self) -> None:
         # One issue, baseline 0.5; A wants 1, B and C want 0; all salience 1; only C has competence.
-        # U_i(b) = -0.5 for all.
+        # U_i(b) = -0.5 for all. C consents to [0, 0.5] (what it weakly prefers to 0.5).
         pos = A([[1.0], [0.0], [0.0]])
         sal = np.ones((3, 1))
         comp = A([[False], [False], [True]])
         p = A([[0.5, 0.6, 0.7], [0.4, 0.5, 0.2], [0.3, 0.8, 0.5]])
         w = war_values(pos, sal, np.ones(3), A([0.5]), p, np.zeros((3, 3)), comp)
-        # A vs B: neither decides the issue -> nothing to win or lose: W_AB = -0.5
+        # A vs B: B holds no right -> nothing to win or lose: W_AB = -0.5, and likewise W_BA
         assert w[0, 1] == pytest.approx(-0.5)
-        # B vs A likewise
         assert w[1, 0] == pytest.approx(-0.5)
-        # A vs C: winning compels C, x -> 1 (gain 0.5); losing, C sets what A decides (nothing):
-        #   W_AC = -0.5 + 0.7 * 0.5 = -0.15
+        # A vs C: winning takes C's consent, no other holder: x -> 1 (gain 0.5); losing takes A's consent,
+        # which A does not have: W_AC = -0.5 + 0.7 * 0.5 = -0.15
         assert w[0, 2] == pytest.approx(-0.15)
-        # C vs A: winning compels A on nothing; losing (prob 0.7) x -> 1, gain -0.5: -0.5 - 0.35 = -0.85
+        # C vs A: nothing to win; losing (prob 0.7) x -> 1, gain -0.5: -0.5 - 0.35 = -0.85
         assert w[2, 0] == pytest.approx(-0.85)
-        # B vs C: winning sets x to 0 (gain 0.5) with p = 0.2: -0.5 + 0.1 = -0.4
-        assert w[1, 2] == pytest.approx(-0.4)
-        # C vs B: losing sets x to B's 0 = C's own ideal (gain +0.5) with prob 0.2: -0.5 + 0.1 = -0.4
-        assert w[2, 1] == pytest.approx(-0.4)
+        # B vs C: C would consent to B's ideal 0 anyway, so it is not in dispute: nothing to win (the imposition
+        # rule gave -0.4 here), and C has nothing to lose to B
+        assert w[1, 2] == pytest.approx(-0.5)
+        assert w[2, 1] == pytest.approx(-0.5)
 
     def test_no_position_no_stake(self) -> None:
-        # B holds no position (salience 0): a victory of A over B's competence still moves x, but
-        # A's defeat imposes nothing (B has no position to impose).
+        # B holds the right but no position (salience 0): it consents to anything, so A can have 1 without a
+        # war and nothing is in dispute either way.
         sal = A([[1.0], [0.0]])
         w = war_values(self.pos, sal, self.risk, self.base, self.p_matrix(0.3), np.zeros((2, 2)), self.comp)
-        assert w[0, 1] == pytest.approx(-1.0 + 0.3)
+        assert w[0, 1] == pytest.approx(-1.0)
         assert w[1, 0] == pytest.approx(0.0)  # B is indifferent
-
-
-class TestCoalitionCapability:
-    cap = A([1.0, 2.0, 3.0, 4.0])
-
-    def test_no_blocs(self) -> None:
-        np.testing.assert_allclose(coalition_capability(self.cap, {}), self.cap)
-
-    def test_bloc_and_member_defend_each_other(self) -> None:
-        # actor 2 is a bloc with member 1: both get 2 + 3 = 5; 0 and 3 stand alone
-        np.testing.assert_allclose(coalition_capability(self.cap, {2: [1]}), [1.0, 5.0, 5.0, 4.0])
-
-    def test_member_of_two_blocs_counted_once(self) -> None:
-        # 1 is in blocs 2 and 3: 1 is defended by 2 + 3 + 4 = 9; each bloc by itself and 1 only
-        np.testing.assert_allclose(coalition_capability(self.cap, {2: [1], 3: [1]}), [1.0, 9.0, 5.0, 6.0])
-
-    def test_nested_blocs_no_double_counting(self) -> None:
-        # NATO-like 2 = {0, 1}, EU-like 3 = {1}: actor 1 -> 1+2+3+4 = 10 (each once); 0 -> 1+2+3 = 6
-        np.testing.assert_allclose(coalition_capability(self.cap, {2: [0, 1], 3: [1]}), [6.0, 10.0, 6.0, 6.0])
 
 
 class TestCostPriors:

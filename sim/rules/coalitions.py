@@ -2,8 +2,8 @@
 
 When ``i`` attacks ``t``, each committed defender ``d`` of ``t`` joins independently with probability
 ``r[d, t]``; ``i`` fights alone (offensive commitments are not in the data). The attacker decides on the
-expectation over who joins: no random number is drawn. Replaces ``war.coalition_capability`` (whole blocs
-summed) and the deterrence part of the threat cost (docs/design/bargaining.md §3.2).
+expectation over who joins: no random number is drawn. This replaced the sum of whole blocs' capabilities
+and the deterrence part of the threat cost (docs/design/bargaining.md §3.2).
 
 Pure numpy functions; no Mesa. Shapes: ``n`` actors; an ``(n, n)`` array indexed ``[i, t]`` is about ``i``
 attacking ``t`` unless its docstring says otherwise.

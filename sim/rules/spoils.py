@@ -207,7 +207,7 @@ def spoils_by_issue(
         G_itj = 1[j in D_it] (1 - beta B_ij) [u_ij(x^{i>t}_j) - u_ij(b_j)]
         L_itj = 1[j in D_ti] [1 - beta B_tj]_0^1 [u_ij(x^{t>i}_j) - u_ij(b_j)]
 
-    ``bound = beta * B`` (party times ``breach_cost``, as in ``war.war_stakes``; ``None``: no agreement binds).
+    ``bound = beta * B`` (party times ``breach_cost``; ``None``: no agreement binds).
     Only disputed issues change in a war; a victor pays for overturning its own agreements in full (a net loss
     where ``beta B_ij > 1``), a victorious ``t`` imposes at most the whole stake, and nothing where reneging
     would cost it more than it gains (ODD 7.5). Fearon (1995): war as a lottery over the issues in dispute;
