@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from sim.rules.spoils import DISPUTE_EPS, consent_intervals, disputes, spoils, war_outcomes
 from sim.rules.utility import issue_utilities
-from sim.rules.war import pair_stakes, war_stakes
 
 A = np.asarray
 INF = np.inf
@@ -182,8 +181,6 @@ class TestWarOutcomes:
             assert loss[1, 0] == pytest.approx(-(abs(x_door - 1.0) - abs(b_door - 1.0)) - 1.0)
             # RUS holds no right: attacking it gains nothing, and it has nothing to lose in defeat (consequence i).
             assert (g_[:, 0] == 0.0).all() and (loss[0, :] == 0.0).all()
-            old = war_stakes(s.position, s.salience, s.risk, s.baseline, s.competence)
-            assert pair_stakes(old, s.competence, 0, 1)[1].sum() == pytest.approx(b_door + 1.0)
 
     def test_two_holders_victor_gets_its_ideal_within_its_red_line(self) -> None:
         # Holders {0, 1}, b = 0.5, p_0 = 0.1, p_1 = 0.9; actor 2 holds a position but no right. 0 defeating 1 takes
@@ -450,10 +447,10 @@ def test_a_two_holder_issue_gives_the_victor_its_ideal(s: State) -> None:
 
 @PROPS
 @given(st.integers(0, 2**32 - 1))
-def test_two_holders_reduce_to_war_stakes(seed: int) -> None:
+def test_two_holders_reduce_to_the_imposition_rule(seed: int) -> None:
     # Two actors holding every issue, ideals on opposite sides of the baseline (so each veto binds), red lines
-    # around their own ideals, random exponents and breach costs: G and L are today's imposition terms
-    # (war_stakes: sum_j C_tj win[i, j] and sum_j loss[t, (i, j)]), to rounding.
+    # around their own ideals, random exponents and breach costs: G and L are the imposition rule's terms, to
+    # rounding.
     rng = np.random.default_rng(seed)
     m = int(rng.integers(1, 6))
     b = rng.uniform(0.1, 0.9, m)
@@ -475,8 +472,11 @@ def test_two_holders_reduce_to_war_stakes(seed: int) -> None:
     np.testing.assert_allclose(w.x_win[0, 1], position[0], atol=1e-12)
     np.testing.assert_allclose(w.x_win[1, 0], position[1], atol=1e-12)
     assert d[0, 1].all() and d[1, 0].all()
-    old = war_stakes(s.position, s.salience, s.risk, s.baseline, s.competence, s.bound)
+    # The imposition rule (ODD 7.5 before issue 11): winning sets every issue to i's ideal (u = 0), losing to t's.
+    u_base = issue_utilities(b[None, :], position, s.salience, s.risk)
+    u_other = issue_utilities(position[::-1], position, s.salience, s.risk)  # u_ij(p_tj)
     for i, t in ((0, 1), (1, 0)):
-        _, win, lose = pair_stakes(old, s.competence, i, t)
+        win = (1.0 - s.bound[i]) * (0.0 - u_base[i])
+        lose = np.clip(1.0 - s.bound[t], 0.0, 1.0) * (u_other[i] - u_base[i])
         assert g[i, t] == pytest.approx(win.sum(), abs=1e-12)
         assert loss[i, t] == pytest.approx(lose.sum(), abs=1e-12)
