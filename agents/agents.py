@@ -53,8 +53,9 @@ class DiplomaticActor(mesa.Agent):
     def trust_in(self, other: str) -> float:
         return float(self.model.trust[self.index, self.model.index_of[other]])
 
-    def side(self, trust: float, war_value: float) -> Side:
-        """This actor as it enters a negotiation, with the given trust and war option."""
+    def side(self, trust: float, war_value: float, belief: tuple[float, float] = (0.0, 1.0)) -> Side:
+        """This actor as it enters a negotiation, with the given trust and war option, and the proposer's
+        posterior over its cost (``belief``: quantile interval)."""
         m, i = self.model, self.index
         return Side(
             id=self.actor_id,
@@ -66,6 +67,7 @@ class DiplomaticActor(mesa.Agent):
             trust=float(trust),
             war_value=float(war_value),
             prior=m.priors.prior(i),
+            belief=belief,
             values_legal_form=self.spec.traits.values_legal_form,
             binding_cost=self.spec.traits.binding_cost,
             linkage=frozenset(m.issue_index[j] for j in self.spec.traits.linkage),

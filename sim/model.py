@@ -27,6 +27,7 @@ from sim.params import Parameters
 from sim.result import RunResult
 from sim.rules import peace
 from sim.rules.acceptance import Side
+from sim.rules.beliefs import cdf, observe
 from sim.rules.coalitions import coalition_win_probability, reliability, war_values
 from sim.rules.dynamics import desired_rung, next_rung, pull_toward_bloc, talks_option_value, update_trust
 from sim.rules.spoils import consent_intervals, disputes, spoils_by_issue, war_outcomes
@@ -68,6 +69,9 @@ class DiplomacyModel(mesa.Model):
         self._build_arrays(sc)
         self.actor_agents: list[DiplomaticActor] = [AGENT_CLASSES[a.kind](self, a, i) for i, a in enumerate(sc.actors)]
         self.private_cost = self.priors.sample(self.rng)
+        n = len(self.actor_ids)
+        # belief_lo[k, i], belief_hi[k, i]: k's posterior over i's cost is the prior truncated to these quantiles.
+        self.belief_lo, self.belief_hi = np.zeros((n, n)), np.ones((n, n))
         self.initial_position = self.position.copy()
         self.day = 0  # index of the next calendar step to simulate
         self.outcome: str | None = None
@@ -84,6 +88,7 @@ class DiplomacyModel(mesa.Model):
                 "trust": lambda m: m.trust.copy(),
                 "rungs": lambda m: m.rung.copy(),
                 "agreed": lambda m: m.agreed.copy(),
+                "beliefs": lambda m: np.stack([m.belief_lo, m.belief_hi]),
             },
             tables={
                 "decisions": DECISION_COLUMNS,
@@ -220,7 +225,17 @@ class DiplomacyModel(mesa.Model):
     def side_facing(self, i: int, proposer: int, ultimatum: bool) -> Side:
         """Actor ``i`` as a recipient of ``proposer``'s package (at an ultimatum: the war ``proposer`` starts)."""
         war = self.war_def[i, proposer] if ultimatum else self.best_war[i]
-        return self.actor_agents[i].side(self.trust[i, proposer], war)
+        belief = (float(self.belief_lo[proposer, i]), float(self.belief_hi[proposer, i]))
+        return self.actor_agents[i].side(self.trust[i, proposer], war, belief)
+
+    def learn(self, i: int, threshold: float, accepted: bool) -> None:
+        """Every other actor observes ``i``'s answer, the event ``c_i >= threshold`` (accepted) or below it, and
+        updates its belief by Bayes' rule (ODD 7.19); an answer that did not depend on the cost teaches nothing."""
+        if np.isnan(threshold):
+            return
+        q = float(cdf(*self.priors.prior(i), threshold))
+        lo, hi = observe(self.belief_lo[:, i], self.belief_hi[:, i], q, below=not accepted)
+        self.belief_lo[:, i], self.belief_hi[:, i] = lo, hi
 
     # ------------------------------------------------------------------ step
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.rules.acceptance import Evaluation, Side
-from sim.rules.bargaining import Group, Problem, Proposal, group_probabilities, rule_met
+from sim.rules.acceptance import Evaluation, Side, cost_threshold
+from sim.rules.bargaining import Group, Problem, Proposal, rule_met
 from sim.rules.dynamics import concession, move_toward_proposal, update_trust
 from sim.rules.utility import compromise, issue_utilities
 from sim.scenario_parts import Venue
@@ -130,8 +130,6 @@ def _table(world: World, meeting: Meeting, k: int, open_issues: np.ndarray) -> T
 def _decide(world: World, meeting: Meeting, tabled: Tabled) -> None:
     """Recipients respond; the package is adopted by the venue's rule; agreements bind."""
     k, others, proposal = tabled.proposer, tabled.recipients, tabled.proposal
-    binding = proposal.legal_form == "legally_binding"
-    believed = group_probabilities(tabled.problem, proposal.values[None], proposal.include[None], binding)[0]
     accepted_groups: list[bool] = []
     yes: set[int] = {k}
     for r, group in zip(others, tabled.groups, strict=True):
@@ -139,6 +137,7 @@ def _decide(world: World, meeting: Meeting, tabled: Tabled) -> None:
         evals = [world.actor_agents[world.index_of[s.id]].respond(s, proposal, tabled.problem) for s in sides]
         for s, ev in zip(sides, evals, strict=True):
             _log_decision(world, meeting, tabled, ev, s, tabled.problem)
+            _observed(world, s, ev, tabled.problem)
         ok = evals[0].accepted and rule_met([e.accepted for e in evals[1:]], group.rule)
         accepted_groups.append(ok)
         if ok:
@@ -160,7 +159,7 @@ def _decide(world: World, meeting: Meeting, tabled: Tabled) -> None:
         _bind(world, meeting, tabled, yes)
     elif not adopted and meeting.ultimatum:
         world.record_war(k, others[0], meeting.step)
-    _after_proposal(world, tabled, yes, believed)
+    _after_proposal(world, tabled)
 
 
 def _bind(world: World, meeting: Meeting, tabled: Tabled, yes: set[int]) -> None:
@@ -198,16 +197,26 @@ def _ratified(world: World, meeting: Meeting, tabled: Tabled, j: int, yes: set[i
         side = world.side_facing(d, tabled.proposer, False)
         ev = world.actor_agents[d].respond(side, tabled.proposal, ratifying)
         _log_decision(world, meeting, tabled, ev, side, ratifying, ratification=True)
+        _observed(world, side, ev, ratifying)
         if not ev.accepted:
             return False
     return True
 
 
-def _after_proposal(world: World, tabled: Tabled, yes: set[int], believed: np.ndarray) -> None:
-    """Positions move toward the proposal; trust answers concessions and rejections."""
+def _observed(world: World, side: Side, ev: Evaluation, problem: Problem) -> None:
+    """Everyone learns from an answer that was not blocked (blocks are public and do not depend on the cost);
+    with private red lines no one can tell a block from a refusal, so no one learns from answers."""
+    if ev.crossed_red_lines or ev.missing_linkage or not problem.red_lines_public:
+        return
+    theta = cost_threshold(ev.value, ev.status_quo_value, side.war_value, problem.ultimatum)
+    world.learn(world.index_of[side.id], theta, ev.accepted)
+
+
+def _after_proposal(world: World, tabled: Tabled) -> None:
+    """Positions move toward the proposal; trust answers concessions (reciprocity)."""
     p, k, proposal = world.params, tabled.proposer, tabled.proposal
     before = world.position.copy()
-    for g, r in enumerate(tabled.recipients):
+    for r in tabled.recipients:
         share = world.capability[k] / max(world.capability[k] + world.capability[r], 1e-12)
         world.position[r] = move_toward_proposal(
             before[r],
@@ -225,11 +234,6 @@ def _after_proposal(world: World, tabled: Tabled, yes: set[int], believed: np.nd
         stance = np.where(world.salience[k] > 0, before[k], world.baseline)
         good = concession(before[r], stance, proposal.values, proposal.include, world.salience[r])
         world.trust[r, k] = update_trust(world.trust[r, k], good, 0.0, p.trust_gain, p.loss_aversion)
-        # The proposer learns from the answer as much as it surprises it (Kydd 2005).
-        if r in yes:
-            world.trust[k, r] = update_trust(world.trust[k, r], 1.0 - believed[g], 0.0, p.trust_gain, p.loss_aversion)
-        else:
-            world.trust[k, r] = update_trust(world.trust[k, r], 0.0, believed[g], p.trust_gain, p.loss_aversion)
 
 
 def _log_decision(

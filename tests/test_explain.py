@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 import solara
+import yaml
 
 from sim.explain import KINDS, Moment, decisive_moments
 from sim.explain_answers import AnswerCase
@@ -314,8 +315,10 @@ def test_json_shape(capsys):
     assert again == out  # reproducible
 
 
-def test_text_lists_each_moment_with_terms_margin_and_flip(capsys):
-    code, out, err = cli(capsys, "explain", "--only", "escalation")
+def test_text_lists_each_moment_with_terms_margin_and_flip(capsys, tmp_path: Path):
+    path = tmp_path / "synthetic.yaml"  # its actors climb (the 2022 scenario's may not, under today's rules)
+    path.write_text(yaml.safe_dump(synthetic()), encoding="utf-8")
+    code, out, err = cli(capsys, "explain", str(path), "--only", "escalation")
     assert code == 0, err
     assert "ESCALATION" in out and "REJECTION" not in out
     blocks = [b for b in out.split("\n\n") if "ESCALATION" in b]

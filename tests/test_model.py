@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -10,6 +11,7 @@ import pytest
 
 from agents.agents import BlocAgent, OrganisationAgent, StateAgent
 from sim import DiplomacyModel, load_scenario
+from sim.rules.beliefs import cdf
 from sim.world import Negotiator, Tables, World
 
 
@@ -134,3 +136,25 @@ def test_partial_agreements_happen() -> None:
         first_venue = [a for a in agreements if a["venue"] == agreements[0]["venue"]] if agreements else []
         partial += 0 < len(first_venue) < len(agreements)
     assert partial > 0
+
+
+def test_beliefs_are_common_and_always_contain_the_truth() -> None:
+    """Every actor observes every answer and updates by Bayes' rule (ODD 7.19): with a common prior the
+    observers' posteriors coincide, and each actor's true type (its cost's quantile under its prior) stays in
+    the interval its own answers imply, since a threshold answer is the event that actually happened."""
+    from tests.test_explain import SCENARIOS
+
+    learnt = 0
+    for name, seed in itertools.product(SCENARIOS, range(5)):
+        model = DiplomacyModel(SCENARIOS[name], rng=seed)
+        model.run()
+        lo, hi = model.belief_lo, model.belief_hi
+        assert (lo == lo[:1]).all() and (hi == hi[:1]).all()
+        for i in range(len(model.actor_ids)):
+            kind, low, mode, high = model.priors.prior(i)
+            if kind == "fixed":
+                continue
+            q = float(cdf(kind, low, mode, high, model.private_cost[i]))
+            assert lo[0, i] <= q < hi[0, i] or hi[0, i] == 1.0 == q, (model.actor_ids[i], lo[0, i], q, hi[0, i])
+            learnt += (lo[0, i], hi[0, i]) != (0.0, 1.0)
+    assert learnt > 0  # the answers taught something somewhere, or the test would be empty

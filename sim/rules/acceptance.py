@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.rules.beliefs import posterior_survival
 from sim.rules.utility import Array, discounted_gains, effective_trust
 from sim.rules.war import survival
 
@@ -36,6 +37,7 @@ class Side:
     trust: float  # recipient: trust in the proposer; proposer: mean trust in the recipients
     war_value: float  # gross value of its war option (best target; at an ultimatum, the proposer), before its cost
     prior: tuple[str, float, float, float]  # shared prior over its private cost: (kind, low, mode, high)
+    belief: tuple[float, float] = (0.0, 1.0)  # the proposer's posterior: the prior truncated to these quantiles
     values_legal_form: float = 0.0
     binding_cost: float = 0.0
     linkage: frozenset[int] = frozenset()  # issue indices it will not see left out
@@ -125,6 +127,18 @@ def acceptance_margin(value: float, status_quo: float, war_option: float, ultima
     return value + _EPS - reservation
 
 
+def cost_threshold(value: float, status_quo: float, war_value: float, ultimatum: bool) -> float:
+    """The least private cost at which a side that is not blocked accepts: it accepts iff ``c >= theta``.
+
+    From ``acceptance`` with the side's own cost: ``V + eps >= W - c`` iff ``c >= theta = W - V - eps``, where
+    the status quo does not decide first; NaN where the answer does not depend on the cost (``V + eps < U(b)``
+    away from an ultimatum: a refusal whatever ``c``). An answer is thus the event ``c >= theta`` or
+    ``c < theta``, from which observers learn (``beliefs.observe``; Fearon 1995's screening)."""
+    if not ultimatum and value + _EPS < status_quo:
+        return float("nan")
+    return war_value - value - _EPS
+
+
 def known_war_option(war_option: float) -> Callable[[Array], Array]:
     """``P(W - c <= V)`` for a side that knows its war option ``W - c``: ``1[W - c <= V + eps]``."""
     return lambda value: np.asarray(war_option <= value + _EPS, dtype=float)
@@ -146,6 +160,8 @@ class Sides:
         self.prior_kind = np.array([s.prior[0] for s in sides])
         self.prior = np.array([s.prior[1:] for s in sides]).T  # low, mode, high rows
         self.kinds = frozenset(self.prior_kind.tolist())
+        self.posterior = np.array([s.belief for s in sides]).T  # q_lo, q_hi rows
+        self.learnt = bool((self.posterior != np.array([[0.0], [1.0]])).any())
         self.linked = np.zeros(self.pos.shape, dtype=bool)
         for k, s in enumerate(sides):
             self.linked[k, sorted(s.linkage)] = True
@@ -171,8 +187,11 @@ class Sides:
         return gains.sum(axis=-1)
 
     def war_cdf(self, value: Array) -> Array:
-        """``P(W - c <= V) = S(W - V)`` under each side's prior over its cost (sides on the last axis)."""
-        return survival(self.prior_kind, *self.prior, self.war - value, self.kinds)
+        """``P(W - c <= V) = S(W - V)`` under the proposer's posterior over each side's cost (sides on the last
+        axis): the prior itself until an answer has taught the proposer something (``beliefs``, ODD 7.19)."""
+        if not self.learnt:
+            return survival(self.prior_kind, *self.prior, self.war - value, self.kinds)
+        return posterior_survival(self.prior_kind, *self.prior, *self.posterior, self.war - value)
 
     def belief(self, change: Array, crossed: Array, ultimatum: bool, red_lines_public: bool) -> Array:
         """The proposer's belief that each side accepts: ``acceptance`` over the cost prior, (K, S).
