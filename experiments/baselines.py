@@ -37,10 +37,13 @@ BOOL = {"true": True, "false": False}
 
 @dataclass(frozen=True)
 class Covariates:
-    """One crisis's covariates: the principal dyad's log capability ratio and whether both are nuclear-armed."""
+    """One crisis's covariates: the principal dyad's log capability ratio and whether both are nuclear-armed,
+    and the dyad itself (``side_a`` the challenger, ``side_b`` the target; ``experiments.statics`` reads them)."""
 
     log_capability_ratio: float
     nuclear_dyad: bool
+    side_a: str
+    side_b: str
 
 
 def load_covariates(folder: Path, crises: list[Crisis]) -> dict[str, Covariates] | None:
@@ -96,7 +99,9 @@ def load_covariates(folder: Path, crises: list[Crisis]) -> dict[str, Covariates]
             continue
         cap = {a.id: a.capability for a in crisis.scenario.actors}
         ca, cb = (max(cap[s], MIN_SHARE) for s in sides)
-        out[crisis.scenario.id] = Covariates(math.log(max(ca, cb) / min(ca, cb)), bool(flags[0] and flags[1]))
+        out[crisis.scenario.id] = Covariates(
+            math.log(max(ca, cb) / min(ca, cb)), bool(flags[0] and flags[1]), sides[0], sides[1]
+        )
     problems += [("crisis", f"no row for crisis {c!r}") for c in by_id if c not in seen]
     if problems:
         raise ScenarioError(file, problems)
