@@ -7,13 +7,13 @@ happened to produce (issue 10):
   the United States and NATO ([1, 1]) do not meet, and an agreement needs both sides' consent;
 - removing Russia's red lines, or raising Russia-US and Russia-NATO trust, widens the range of settlements both
   sides prefer to war (Fearon 1995), so escalation must not become more likely: on the same seeds, a one-sided
-  exact McNemar test of a rise (issue 11's form: p < 0.05 in the wrong direction is a failure) must not reject;
-- reciprocity must matter: with ``trust_gain`` 0 (trust never answers concessions, rejections or rungs) the same
-  seeds must give a different escalation distribution (paired McNemar test, 1%). Kept until issue 11 replaces
-  the proposer's trust update by learning about costs (docs/design/bargaining.md §6, step 5).
+  exact McNemar test of a rise (issue 11's form: p < 0.05 in the wrong direction is a failure) must not reject.
 
 Issue 11 restated the wider-range test: it used to demand a significant fall at 1%, a property of the rules of
-the day (a wider range can leave escalation where it was without contradicting theory).
+the day (a wider range can leave escalation where it was without contradicting theory). It deleted the test that
+``trust_gain`` 0 must change the escalation distribution (paired McNemar, 1%): it rested on the proposer's
+surprise update of trust, which step 5 replaced by learning about costs, and under the spoils rule of step 2
+2022 escalates in 1 run of 200, so no paired test can tell the two arms apart (0.005 against 0.010).
 
 Removed in issue 10, because their thresholds had been set after seeing the runs: openings by 14 January in
 most runs, at most 5% escalating before 14 January, escalation by 28 February more likely than not, a
@@ -28,21 +28,17 @@ import os
 import numpy as np
 import pytest
 
-from experiments.check_2022 import COUNTERFACTUALS, mcnemar_p, run_many
+from experiments.check_2022 import COUNTERFACTUALS, run_many
 from experiments.statics import LEVEL as WRONG_WAY_LEVEL
 from experiments.statics import mcnemar_wrong_way
 
 SEEDS = 200
 WORKERS = min(2, os.cpu_count() or 1)
-LEVEL = 0.01  # the significance level of the two-sided reciprocity test
-NO_RECIPROCITY = "trust_gain 0"
 
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, list]:
-    out = {name: run_many(SEEDS, overrides, {}, WORKERS) for name, overrides in COUNTERFACTUALS.items()}
-    out[NO_RECIPROCITY] = run_many(SEEDS, {}, {"trust_gain": 0.0}, WORKERS)
-    return out
+    return {name: run_many(SEEDS, overrides, {}, WORKERS) for name, overrides in COUNTERFACTUALS.items()}
 
 
 def escalated(runs: list) -> np.ndarray:
@@ -59,11 +55,4 @@ def test_a_wider_bargaining_range_does_not_raise_escalation(runs, name: str) -> 
     only_base, only_other, p = mcnemar_wrong_way(base, other, direction=+1)
     assert p >= WRONG_WAY_LEVEL, (
         f"{name} raised escalation: {only_other} seeds escalate only with it, {only_base} only without (p = {p:.4f})"
-    )
-
-
-def test_reciprocity_changes_the_escalation_distribution(runs) -> None:
-    base, flat = escalated(runs["baseline"]), escalated(runs[NO_RECIPROCITY])
-    assert mcnemar_p(base, flat) < LEVEL, (
-        f"trust_gain 0 leaves escalation as it was: P = {base.mean():.3f} vs {flat.mean():.3f} over {SEEDS} seeds"
     )
