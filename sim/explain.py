@@ -109,11 +109,19 @@ class Explainer:
     # ------------------------------------------------------------------ recording (called by the model)
 
     def rungs(
-        self, model: Any, t: int, peace: np.ndarray, talks: np.ndarray, noisy: np.ndarray, new: np.ndarray
+        self,
+        model: Any,
+        t: int,
+        calm: np.ndarray,
+        peace: np.ndarray,
+        talks: np.ndarray,
+        noisy: np.ndarray,
+        new: np.ndarray,
     ) -> None:
         """Every climb of this step, with the values ``_choose_rungs`` combined: ``W`` (``war_values``' summands
-        per issue, ``spoils_by_issue``), the cost draw, ``P`` (``peace_values``' summands, ``peace_gains``), ``T``
-        and the noise."""
+        per issue, ``spoils_by_issue``), the cost draw, what it was compared with (``calm``: while the two will
+        meet again ``P``, by ``peace_values``' summands, ``peace_gains``, and ``T``; else the fallback, whose one
+        term is the expected loss if the target attacks) and the noise."""
         up = np.argwhere(new > model.rung)
         if not up.size:
             return
@@ -125,9 +133,12 @@ class Explainer:
         _, gains, tau = peace_gains(
             settlement, model.baseline, model.position, model.salience, model.risk, model.trust, model.competence
         )
-        net = model.war - model.private_cost[:, None] - (peace + talks)[:, None]
+        net = model.war - model.private_cost[:, None] - calm
+        ahead = model.meets_after(t)
         for i, k in up:
             rung = int(model.rung[i, k])
+            talks_on = bool(ahead[i, k])
+            no_gain = np.zeros_like(gains[i])
             case = ClimbCase(
                 base=float(u_base[i]),
                 win=gain[i, k].copy(),
@@ -136,11 +147,12 @@ class Explainer:
                 threat=float(model.threat_cost[i, k]),
                 cost=float(model.private_cost[i]),
                 cost_range=prior_support(model.priors.prior(int(i))),
-                peace=float(peace[i]),
-                peace_gain=gains[i].copy(),
-                peace_discounted=discounted_gains(gains[i], model.compliance, tau[i]),
+                peace=float(peace[i]) if talks_on else float(calm[i, k]),
+                peace_gain=gains[i].copy() if talks_on else no_gain,
+                peace_discounted=discounted_gains(gains[i], model.compliance, tau[i]) if talks_on else no_gain,
                 compliance=model.compliance.copy(),
-                talks=float(talks[i]),
+                talks=float(talks[i]) if talks_on else 0.0,
+                threatened=0.0 if talks_on else float(u_base[i] - calm[i, k]),
                 noise=float(noisy[i, k] - net[i, k]),
                 sigma=float(prm.noise),
                 rung=rung,

@@ -3,11 +3,12 @@
 Two kinds of decision are taken apart (docs/ODD.md, section 7.18):
 
 * **a climb up the ladder** (``DiplomacyModel._choose_rungs``): the actor climbs iff its net war value
-  ``Delta = W - c - (P + T) + noise`` reaches ``theta = climb_threshold(rung)``. The margin ``Delta - theta``
-  is a sum, and its terms are the war value's stakes issue by issue (if won, weighted by the win
-  probability; if lost, by its complement), the threats against the actor, its cost draw, the value of
-  peace issue by issue (undiscounted) and the trust discount on it, the value of the talks to come, the
-  noise and the threshold.
+  ``Delta = W - c - K + noise`` reaches ``theta = climb_threshold(rung)``, with ``K = P + T`` while the two
+  will meet again and the fallback ``F`` otherwise. The margin ``Delta - theta`` is a sum, and its terms are
+  the war value's stakes issue by issue (if won, weighted by the win probability; if lost, by its
+  complement), the threats against the actor, its cost draw, the value of peace issue by issue
+  (undiscounted) and the trust discount on it and the value of the talks to come (or, with no meeting
+  ahead, the expected loss should the target attack), the noise and the threshold.
 * **an answer to a package** (``acceptance.evaluate``): the margin is ``m = V + eps - R``
   (``acceptance_margin``), and its terms are the gains issue by issue, the trust discount, and, when war
   is the alternative to beat, the war option against the status quo and the cost draw. Red lines and
@@ -107,6 +108,7 @@ class ClimbCase:
     peace_discounted: np.ndarray  # (m,) the same, trust-discounted
     compliance: np.ndarray  # (m,) kappa_j
     talks: float  # T_i
+    threatened: float  # without a meeting ahead: U_i(b) - F_it, the expected loss should the target attack
     noise: float
     sigma: float
     rung: int
@@ -140,6 +142,8 @@ def climb_terms(case: ClimbCase, issues: list[str]) -> list[Term]:
     terms += [Term(f"war if lost: {j}", (1.0 - p) * x, "war", j) for j, x in zip(issues, case.lose, strict=True) if x]
     terms += [Term("threats against it", -case.threat, "threats"), Term("cost draw", -case.cost, "cost")]
     terms += [Term(f"peace: {j}", -g, "peace", j) for j, g in zip(issues, case.peace_gain, strict=True) if g]
+    if case.threatened:
+        terms.append(Term("no talks ahead: expected loss if the target attacks", case.threatened, "peace"))
     discount = float((case.peace_gain - case.peace_discounted).sum())
     terms += [Term("trust discount on peace", discount, "trust"), Term("talks to come", -case.talks, "talks")]
     terms += [Term("noise", case.noise, "noise"), Term("rung threshold", -case.threshold, "threshold")]

@@ -27,7 +27,7 @@ from sim.params import Parameters
 from sim.result import RunResult
 from sim.rules import peace
 from sim.rules.acceptance import Side
-from sim.rules.beliefs import cdf, observe
+from sim.rules.beliefs import cdf, observe, posterior_survival
 from sim.rules.coalitions import coalition_win_probability, reliability, war_values
 from sim.rules.dynamics import desired_rung, next_rung, pull_toward_bloc, talks_option_value, update_trust
 from sim.rules.spoils import consent_intervals, disputes, spoils_by_issue, war_outcomes
@@ -193,6 +193,14 @@ class DiplomacyModel(mesa.Model):
         self.events_by_step: dict[int, list[Any]] = {}
         for e in sc.events:
             self.events_by_step.setdefault(sc.calendar.step_of(e.date), []).append(e)
+        # meet[s][i, t]: i and t both take part in a venue on step s.
+        self.meet_by_step: dict[int, np.ndarray] = {}
+        for s, vs in self.venues_by_step.items():
+            both = np.zeros((n, n), dtype=bool)
+            for v in vs:
+                parts = [self.index_of[a] for a in v.participants]
+                both[np.ix_(parts, parts)] = True
+            self.meet_by_step[s] = both
         on_agenda = {iid for v in sc.venues for iid in v.agenda}
         self.agenda_issues = np.array([iid in on_agenda for iid in self.issue_ids])
 
@@ -351,12 +359,44 @@ class DiplomacyModel(mesa.Model):
                 out[parts] = np.maximum(out[parts], value)
         return out
 
-    def _choose_rungs(self, t: int) -> None:
-        """Each actor picks its rung toward every other: war value against peace plus talks, with noise."""
-        p = self.params
+    def meets_after(self, t: int) -> np.ndarray:
+        """``(n, n)`` bool: ``i`` and ``t`` both take part in a venue after step ``t``."""
+        n = len(self.actor_ids)
+        out = np.zeros((n, n), dtype=bool)
+        for s, both in self.meet_by_step.items():
+            if s > t:
+                out |= both
+        return out
+
+    def attack_beliefs(self) -> np.ndarray:
+        """``pi[i, t]``: ``i``'s belief that ``t`` would attack it if talks fail, ``P_i(c_t < W[t, i] - U_t(b))``
+        under ``i``'s posterior (ODD 7.14, 7.19); 0 where ``t`` has nothing to gain by it."""
+        u_base = issue_utilities(self.baseline[None, :], self.position, self.salience, self.risk).sum(axis=1)
+        pr = self.priors
+        holds = posterior_survival(
+            pr.kind, pr.low, pr.mode, pr.high, self.belief_lo, self.belief_hi, self.war.T - u_base
+        )
+        return np.where(self.attackable.T, 1.0 - holds, 0.0)
+
+    def fallbacks(self) -> np.ndarray:
+        """``F[i, t]``: what ``i`` can count on toward ``t`` once no meeting can settle anything: the status quo, less
+        the expected loss should ``t`` attack, ``U_i(b) - pi_it (U_i(b) - W^d_it + c_i)`` (ODD 7.14)."""
+        u_base = issue_utilities(self.baseline[None, :], self.position, self.salience, self.risk).sum(axis=1)
+        loss = u_base[:, None] - self.war_def + self.private_cost[:, None]
+        return u_base[:, None] - self.attack_beliefs() * loss
+
+    def calm_values(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``K[i, t]``, what ``i`` compares war on ``t`` with: the expected settlement plus the talks still
+        scheduled while the two will meet again (7.13, 7.14), else the fallback; with ``P`` and ``T``."""
         peace_v, talks_v = self.peace_values(), self.talks_values(t)
-        calm = peace_v + talks_v
-        net = self.war - self.private_cost[:, None] - calm[:, None]
+        calm = np.where(self.meets_after(t), (peace_v + talks_v)[:, None], self.fallbacks())
+        return calm, peace_v, talks_v
+
+    def _choose_rungs(self, t: int) -> None:
+        """Each actor picks its rung toward every other: war value against what it would have without war."""
+        p = self.params
+        calm, peace_v, talks_v = self.calm_values(t)
+        net = self.war - self.private_cost[:, None] - calm
         noisy = net + p.noise * self.rng.standard_normal(net.shape)
         desired = desired_rung(noisy, self.war_index, p.rung_band)
         # The attack guard (ODD 7.15): war only over a dispute; short of war, mobilising against an actor that
@@ -367,7 +407,7 @@ class DiplomacyModel(mesa.Model):
         )
         new = np.where(self.can_fight, next_rung(self.rung, desired), self.rung)
         if self.explainer is not None:  # before trust and rungs move: the state the choice was made in
-            self.explainer.rungs(self, t, peace_v, talks_v, noisy, new)
+            self.explainer.rungs(self, t, calm, peace_v, talks_v, noisy, new)
         # Escalation toward an actor costs its trust, de-escalation earns a little (reciprocity).
         war_score = self.ladder_scores[self.war_index]
         d_score = (self.ladder_scores[new] - self.ladder_scores[self.rung]) / (war_score if war_score > 0 else 1.0)
@@ -386,7 +426,7 @@ class DiplomacyModel(mesa.Model):
                     "from": self.ladder_ids[self.rung[i, k]],
                     "to": self.ladder_ids[new[i, k]],
                     "war_value": float(self.war[i, k] - self.private_cost[i]),
-                    "peace_value": float(calm[i]),
+                    "peace_value": float(calm[i, k]),
                     "noise": float(noisy[i, k] - net[i, k]),
                 }
             )
