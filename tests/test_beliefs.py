@@ -42,9 +42,10 @@ def priors(draw: st.DrawFn, kinds: tuple[str, ...] = ("uniform", "triangular")) 
 
 @st.composite
 def intervals(draw: st.DrawFn) -> tuple[float, float]:
-    """A belief interval ``q_lo < q_hi`` in [0, 1]."""
+    """A belief interval ``q_lo < q_hi`` in [0, 1], at least 1e-9 wide: on narrower ones the posterior survival
+    divides rounding errors of ``F`` (absolute, about 1e-16) by the width, so no reference agrees to 1e-6."""
     a, b = draw(st.floats(0.0, 1.0)), draw(st.floats(0.0, 1.0))
-    if a == b:
+    if abs(a - b) < 1e-9:
         return (0.0, 1.0)
     return min(a, b), max(a, b)
 
