@@ -27,7 +27,7 @@ from sim.rules.utility import Array, issue_utilities
 DISPUTE_EPS = 1e-9  # a victory must beat the consensual outcome by more than rounding to put an issue in dispute
 
 
-def _allowed_table(allowed: Sequence[Sequence[float] | None]) -> tuple[NDArray[np.intp], Array]:
+def allowed_table(allowed: Sequence[Sequence[float] | None]) -> tuple[NDArray[np.intp], Array]:
     """The indivisible issues' indices ``(q,)`` and their allowed values ``(q, k)``, padded with NaN."""
     rows = [(j, values) for j, values in enumerate(allowed) if values is not None]
     table = np.full((len(rows), max((len(values) for _, values in rows), default=0)), np.nan)
@@ -72,7 +72,7 @@ def consent_intervals(
     empty = raw_lo > raw_hi + RED_TOL
     lo = np.where(empty, np.inf, raw_lo)
     hi = np.where(empty, -np.inf, np.maximum(raw_hi, raw_lo))
-    idx, v = _allowed_table(allowed)
+    idx, v = allowed_table(allowed)
     if idx.size:
         ok = (v >= raw_lo[:, idx, None] - RED_TOL) & (v <= raw_hi[:, idx, None] + RED_TOL)  # (n, q, k); NaN pads fail
         lo[:, idx] = np.where(ok, v, np.inf).min(axis=2)
@@ -138,7 +138,7 @@ def war_outcomes(
     nearest = np.minimum(np.maximum(p, np.minimum(q_lo, q_hi)[None]), q_hi[None])  # (n, n + 1, m)
     better = met[None] & (salience[:, None, :] > 0.0) & (np.abs(nearest - p) < np.abs(b - p))
     x = np.where(better, nearest, b)
-    idx, table = _allowed_table(allowed)
+    idx, table = allowed_table(allowed)
     if idx.size:
         bq = baseline[idx]
         v = np.concatenate([bq[:, None], table], axis=1)  # (q, k + 1): b_j needs no consent
