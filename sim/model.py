@@ -11,6 +11,7 @@ steps it. Agents and venues see the model only as a ``sim.world.World``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,8 @@ class DiplomacyModel(mesa.Model):
             },
         )
         self.running = True
+        self._war_key: bytes | None = None  # the inputs of the last war refresh (see _refresh_war)
+        self._memos: dict[str, tuple[bytes, np.ndarray]] = {}
         self._refresh_war()  # war values and spoils exist from the start, as ``World`` promises (no random draw)
 
     # ------------------------------------------------------------------ state
@@ -294,6 +297,11 @@ class DiplomacyModel(mesa.Model):
 
     def _refresh_war(self) -> None:
         """Spoils, war values of attacker and target, and each actor's best war (ODD 7.4, 7.5)."""
+        # Everything they depend on that can change during a run; unchanged since the last refresh, nothing to do.
+        key = b"".join(a.tobytes() for a in (self.position, self.salience, self.baseline, self.party, self.capability))
+        if key == self._war_key:
+            return
+        self._war_key = key
         gain, loss = self.spoils_by_issue()
         self.gain, self.loss = gain.sum(axis=2), loss.sum(axis=2)
         u_base = issue_utilities(self.baseline[None, :], self.position, self.salience, self.risk).sum(axis=1)
@@ -328,8 +336,21 @@ class DiplomacyModel(mesa.Model):
             self.allowed,
         )
 
+    def _memo(self, name: str, key: bytes, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """``compute()``, or its last value if ``key`` (the bytes of everything it reads) is unchanged: most days
+        of a long crisis change nothing the values depend on."""
+        last = self._memos.get(name)
+        if last is None or last[0] != key:
+            last = self._memos[name] = (key, compute())
+        return last[1]
+
     def peace_values(self) -> np.ndarray:
         """Each actor's trust-discounted value of the expected settlement (see ``peace_values``)."""
+        key = b"".join(a.tobytes() for a in (self.position, self.salience, self.capability, self.baseline))
+        key += self.agreed.tobytes() + self.trust.tobytes()
+        return self._memo("peace", key, self._peace_values)
+
+    def _peace_values(self) -> np.ndarray:
         return peace.peace_values(
             self.expected_peace(),
             self.baseline,
@@ -381,6 +402,10 @@ class DiplomacyModel(mesa.Model):
     def fallbacks(self) -> np.ndarray:
         """``F[i, t]``: what ``i`` can count on toward ``t`` once no meeting can settle anything: the status quo, less
         the expected loss should ``t`` attack, ``U_i(b) - pi_it (U_i(b) - W^d_it + c_i)`` (ODD 7.14)."""
+        key = (self._war_key or b"") + self.belief_lo.tobytes() + self.belief_hi.tobytes()
+        return self._memo("fallback", key, self._fallbacks)
+
+    def _fallbacks(self) -> np.ndarray:
         u_base = issue_utilities(self.baseline[None, :], self.position, self.salience, self.risk).sum(axis=1)
         loss = u_base[:, None] - self.war_def + self.private_cost[:, None]
         return u_base[:, None] - self.attack_beliefs() * loss
