@@ -49,7 +49,17 @@ def test_enlargement_is_never_agreed_while_the_red_lines_do_not_meet(runs) -> No
     assert not any(r.enlargement_agreed for r in runs["baseline"])
 
 
-@pytest.mark.parametrize("name", ["no Russian enlargement red line", "Russia-US/NATO trust 0.8"])
+# A known violation, kept visible: with Russia-US and Russia-NATO trust at 0.8, escalation on 200 paired seeds
+# rises from 0.220 to 0.290 (McNemar p = 1e-4, measured 7 December 2026), every extra war Russia's on NATO after the
+# last meeting. The likely channel: Russia's ideal points drift toward the Western proposals it rejects by an amount
+# that grows with trust (ODD 7.10), which changes its war and status-quo values once no talks remain. Issue 11's
+# step 8 (docs/design/bargaining.md §3.7) removes the drift; strict, so the mark must go when the test passes.
+TRUST_DRIFT = pytest.mark.xfail(strict=True, reason="positions drift toward rejected proposals (ODD 7.10)")
+
+
+@pytest.mark.parametrize(
+    "name", ["no Russian enlargement red line", pytest.param("Russia-US/NATO trust 0.8", marks=TRUST_DRIFT)]
+)
 def test_a_wider_bargaining_range_does_not_raise_escalation(runs, name: str) -> None:
     base, other = escalated(runs["baseline"]), escalated(runs[name])
     only_base, only_other, p = mcnemar_wrong_way(base, other, direction=+1)
