@@ -93,6 +93,7 @@ VIEWS = [
     ".dipsim-positions",
     ".dipsim-escalation",
     ".dipsim-explain",
+    ".dipsim-beliefs",
     ".dipsim-export",
 ]
 ACTORS = ["RUS", "USA", "NATO", "EU", "UKR", "GEO", "FRA", "OSCE"]

@@ -309,7 +309,8 @@ def test_page_steps_to_geneva_and_explains_a_proposal(monkeypatch):
     monkeypatch.delenv(VIZ_CONFIG_ENV, raising=False)
     box, rc = solara.render(_App(), handle_error=False)
     text = texts(box)
-    for cls in ("outcome", "calendar", "network", "proposals", "positions", "escalation", "explain", "export"):
+    views = ("outcome", "calendar", "network", "proposals", "positions", "escalation", "explain", "beliefs", "export")
+    for cls in views:
         assert any(f"dipsim-{cls}" in (w.class_ or "") for w in all_widgets(box) if hasattr(w, "class_")), cls
     for actor in ("RUS (Russia", "USA (United States", "UKR (Ukraine"):
         assert actor in text

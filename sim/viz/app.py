@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import solara
 from mesa.visualization import Slider, SolaraViz
 
@@ -31,6 +32,7 @@ from sim.model import DiplomacyModel
 from sim.options import VIZ_CONFIG_ENV
 from sim.params import Parameters
 from sim.viz.components import (
+    BeliefsView,
     CalendarView,
     EscalationView,
     ExportView,
@@ -146,6 +148,7 @@ class VizModel(DiplomacyModel, metaclass=_KeepShownOnError):
         self.config_path = path
         self.overrides = overrides
         self.initial_rung = self.rung.copy()
+        self.initial_beliefs = np.stack([self.belief_lo, self.belief_hi])
 
 
 def session_model_class(session: _Session, roots: Roots) -> type[VizModel]:
@@ -213,6 +216,7 @@ COMPONENTS = [
     PositionsView,
     EscalationView,
     WhyView,  # beside the escalation view
+    BeliefsView,
     ExportView,
 ]
 

@@ -1,7 +1,8 @@
 """The simulation page's views: Solara components, each a function of the model that reads Mesa's update counter
 so that it redraws after every step (``TrustNetworkView``, ``PositionsView``, ``EscalationView``, ``WhyView``,
-``CalendarView``, ``ProposalLogView``, ``OutcomeBanner``, ``ExportView``). What they show comes from ``sim.viz.data``
-and ``sim.viz.figures``; here is only the layout and the page's interaction (an issue, a proposal, a moment chosen).
+``BeliefsView``, ``CalendarView``, ``ProposalLogView``, ``OutcomeBanner``, ``ExportView``). What they show comes
+from ``sim.viz.data`` and ``sim.viz.figures``; here is only the layout and the page's interaction (an issue, a
+proposal, a moment, an observer chosen).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from mesa.visualization.utils import update_counter
 
 from sim.viz.commands import display_path
 from sim.viz.data import (
+    beliefs_caption,
     calendar_info,
     export_command,
     export_yaml,
     highest_rungs,
+    learnable,
     outcome_summary,
     parameter_overrides,
     parameter_table,
@@ -27,7 +30,7 @@ from sim.viz.data import (
     why_moments,
     why_table,
 )
-from sim.viz.figures import escalation_figure, positions_figure, trust_network_figure
+from sim.viz.figures import beliefs_figure, escalation_figure, positions_figure, trust_network_figure
 from sim.viz.ui import BOX, WRAP, FigureImage, heading, html_table
 
 
@@ -97,6 +100,22 @@ def WhyView(model: Any) -> None:
             solara.Text(f"blocked: {'; '.join(m.blocks)} (the margin is the value margin)", style=small)
         solara.Text(f"margin {m.margin:+.4f}; flip: {m.flip_text()}", classes=["dipsim-flip"], style=small)
         html_table(why_table(m), floats=4)  # the terms, and the margin they sum to
+
+
+@solara.component
+def BeliefsView(model: Any) -> None:
+    """What the actor chosen (the first by default) has learnt about each other actor's cost of war from its
+    answers: the posterior's mean and support over time against the prior's range (ODD 7.19)."""
+    deps = list(_tick(model))
+    choice, set_choice = solara.use_state(model.actor_ids[0])
+    if choice not in model.index_of:  # a new scenario after Reset
+        choice = model.actor_ids[0]
+    with solara.Column(style=BOX, classes=["dipsim-beliefs"]):
+        heading("Beliefs", "about each actor's private cost of war")
+        solara.Select("observer", value=choice, values=list(model.actor_ids), on_value=set_choice)
+        solara.Text(beliefs_caption(model, choice), classes=["dipsim-beliefs-caption"], style={"font-size": "12px"})
+        if learnable(model)[model.index_of[choice]].any():
+            FigureImage(lambda: beliefs_figure(model, choice), [*deps, choice])
 
 
 def _venue_line(v: dict[str, Any]) -> str:

@@ -3,8 +3,8 @@
 
 - the controls: the bundled scenarios, a typed path or seed read as the model needs them, each parameter's
   slider, the parameters the page set, and the ``dipsim run`` command and scenario file that reproduce a run;
-- the model's state over time and now: positions, highest rungs, the rung matrix, the calendar, the proposal
-  log and why each proposal was accepted or not, the outcome.
+- the model's state over time and now: positions, highest rungs, the rung matrix, beliefs about costs of war, the
+  calendar, the proposal log and why each proposal was accepted or not, the outcome.
 
 No Solara and no matplotlib: the figures (``sim.viz.figures``) and the views (``sim.viz.components``) draw
 these, and the tests check them without a browser.
@@ -25,6 +25,7 @@ from sim.explain import Moment, decisive_moments
 from sim.loading import BUNDLED_CONFIGS, apply_overrides
 from sim.messages import MAX_VALUE_CHARS, cut
 from sim.params import Parameters, parameter_bounds
+from sim.rules.beliefs import posterior_mean, quantile
 from sim.venues import DECISION_COLUMNS
 from sim.viz.commands import run_command
 from sim.yamlio import read_raw
@@ -186,6 +187,74 @@ def rung_matrix(model: Any) -> pd.DataFrame:
     n = len(model.actor_ids)
     data = [["" if i == k else model.ladder_ids[model.rung[i, k]] for k in range(n)] for i in range(n)]
     return pd.DataFrame(data, index=model.actor_ids, columns=model.actor_ids)
+
+
+BELIEF_COLUMNS = ["step", "date", "observer", "actor", "q_lo", "q_hi", "cost_lo", "cost_hi", "cost_mean"]
+
+
+def learnable(model: Any) -> np.ndarray:
+    """``[k, i]``: whether ``k`` has something to learn about ``i``'s cost of war (a prior that is not fixed, and
+    ``i`` another actor)."""
+    n = len(model.actor_ids)
+    return (model.priors.kind != "fixed")[None, :] & ~np.eye(n, dtype=bool)
+
+
+def beliefs_over_time(model: Any, observer: str | None = None) -> pd.DataFrame:
+    """Each observer's posterior over each other actor's cost of war (ODD 7.19), long form: step, date, observer,
+    actor, the quantile interval ``[q_lo, q_hi)`` and in cost units its ends ``F^-1(q_lo)``, ``F^-1(q_hi)`` (the
+    posterior's support) and the posterior mean. Only ``observer``'s rows if given; no row for an actor with a
+    fixed prior (nothing to learn) nor for an observer about itself.
+
+    Step -1 (the beliefs before any answer) is there when the model kept them (``initial_beliefs``, as the page's
+    model does) or has not stepped yet."""
+    stamps = []
+    initial = getattr(model, "initial_beliefs", None)
+    if initial is None and model.day == 0:
+        initial = np.stack([model.belief_lo, model.belief_hi])
+    if initial is not None:
+        stamps.append((-1, day_before_start(model), initial))
+    stamps += [(s, d, b) for s, (d, b) in enumerate(zip(_dates(model), _series(model, "beliefs"), strict=True))]
+    mask = learnable(model)
+    if observer is not None:
+        mask &= np.arange(len(model.actor_ids))[:, None] == model.index_of[observer]
+    k, i = np.nonzero(mask)
+    if not stamps or not len(k):
+        return pd.DataFrame({c: [] for c in BELIEF_COLUMNS})
+    b = np.stack([s[2] for s in stamps])[:, :, k, i]  # (steps, 2, pairs)
+    q_lo, q_hi = b[:, 0].ravel(), b[:, 1].ravel()
+    pr = model.priors
+    prior = [np.tile(a[i], len(stamps)) for a in (pr.kind, pr.low, pr.mode, pr.high)]
+    ids = np.asarray(model.actor_ids, dtype=object)
+    return pd.DataFrame(
+        {
+            "step": np.repeat([s[0] for s in stamps], len(k)),
+            "date": np.repeat(np.array([s[1] for s in stamps], dtype=object), len(k)),
+            "observer": np.tile(ids[k], len(stamps)),
+            "actor": np.tile(ids[i], len(stamps)),
+            "q_lo": q_lo,
+            "q_hi": q_hi,
+            "cost_lo": quantile(*prior, q_lo),
+            "cost_hi": quantile(*prior, q_hi),
+            "cost_mean": posterior_mean(*prior, q_lo, q_hi),
+        }
+    )
+
+
+def beliefs_caption(model: Any, observer: str) -> str:
+    """What the beliefs view shows for ``observer``, or why little (nothing to learn, or nothing learnt yet)."""
+    k = model.index_of[observer]
+    others = learnable(model)[k]
+    if not others.any():
+        return f"Every other actor's cost of war is fixed in the scenario: {observer} has nothing to learn."
+    if not ((model.belief_lo[k, others] > 0) | (model.belief_hi[k, others] < 1)).any():
+        return (
+            f"{observer} has learnt nothing yet from the answers about any actor's cost of war: "
+            "each band is still the prior's whole range."
+        )
+    return (
+        f"What {observer} has learnt about each actor's cost of war from its answers; "
+        "the band is the posterior's support, the dashed lines the prior's range."
+    )
 
 
 def _venue_dict(v: Any) -> dict[str, Any]:

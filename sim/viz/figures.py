@@ -1,5 +1,6 @@
 """The simulation page's figures of a running :class:`~sim.model.DiplomacyModel`: the trust network, positions
-over time, escalation (highest rungs over time and the current rung matrix).
+over time, escalation (highest rungs over time and the current rung matrix), one actor's beliefs about the others'
+costs of war over time.
 
 Each is a matplotlib ``Figure`` built from ``sim.viz.data``'s tables (no pyplot, so no global state shared between
 browser sessions and no GUI backend), shown on the page as a PNG image: nothing on the page needs a CDN (altair
@@ -23,7 +24,13 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.messages import cut
-from sim.viz.data import day_before_start, highest_rungs, highest_rungs_over_time, positions_over_time
+from sim.viz.data import (
+    beliefs_over_time,
+    day_before_start,
+    highest_rungs,
+    highest_rungs_over_time,
+    positions_over_time,
+)
 
 DPI = 80
 TRUST_CMAP = colormaps["RdYlGn"]
@@ -219,4 +226,47 @@ def escalation_figure(model: Any) -> Figure:
     mx.set_xlabel("target", fontsize=8)
     mx.set_ylabel("actor", fontsize=8)
     mx.set_title(f"Rungs (actor toward target), {model.date:%d %b %Y}", fontsize=9)
+    return fig
+
+
+MAX_BELIEF_PANELS = 12  # a large scenario would otherwise draw a panel per actor at every step
+
+
+def beliefs_figure(model: Any, observer: str) -> Figure:
+    """What ``observer`` believes about each other actor's cost of war over time, one panel per actor (priors differ
+    in scale): the posterior mean as a line, the posterior's support shaded, the prior's range dashed. Actors with
+    a fixed prior are left out (nothing to learn; the view says so when none is left); above
+    ``MAX_BELIEF_PANELS`` actors, those learnt most about (the narrowest quantile interval now) are shown."""
+    df = beliefs_over_time(model, observer)
+    last = df[df["step"] == df["step"].max()]
+    width = (last["q_hi"] - last["q_lo"]).to_numpy()
+    chosen = np.sort(np.argsort(width, kind="stable")[:MAX_BELIEF_PANELS])  # in actor order
+    actors = list(last["actor"].to_numpy()[chosen])
+    cols = min(len(actors), 3)
+    rows = math.ceil(len(actors) / cols)
+    height = 1.9 * rows + 0.7  # inches: the title and the dates below keep their size whatever the rows
+    fig = Figure(figsize=(9.0, height), dpi=DPI)
+    fig.subplots_adjust(left=0.06, right=0.99, top=1 - 0.45 / height, bottom=0.35 / height, hspace=0.55, wspace=0.2)
+    axes = list(fig.subplots(rows, cols, sharex=True, squeeze=False).ravel())
+    for ax in axes[len(actors) :]:
+        ax.set_visible(False)
+    start = day_before_start(model)
+    for ax, aid in zip(axes, actors, strict=False):
+        i = model.index_of[aid]
+        kind, low, _, high = model.priors.prior(i)
+        line = df[df["actor"] == aid]
+        colour = _actor_colour(i)
+        ax.fill_between(line["date"], line["cost_lo"], line["cost_hi"], step="post", color=colour, alpha=0.2, lw=0)
+        ax.step(line["date"], line["cost_mean"], where="post", color=colour, lw=1.6)
+        for y in (low, high):
+            ax.axhline(y, color="dimgray", lw=0.8, ls="--")
+        pad = 0.06 * (high - low)
+        ax.set_ylim(low - pad, high + pad)
+        ax.set_xlim(start, max(model.config.calendar.end, start + dt.timedelta(days=1)))
+        ax.set_title(f"{aid} ({kind} prior, {low:g} to {high:g})", fontsize=8)
+        _date_axis(ax)
+        ax.tick_params(labelsize=7)
+    total = len(last)
+    about = "each actor" if len(actors) == total else f"{len(actors)} of {total} actors, those learnt most about"
+    fig.suptitle(f"{observer}'s belief about the cost of war of {about} (line: mean; band: support)", fontsize=9)
     return fig
