@@ -7,7 +7,7 @@ number of actors ``n``. Three further terms matter:
 * the war values look at each competence pair (an actor that must consent on an issue: the issue's
   ``competence`` list, or every actor holding a position on it), ``P`` of them, against every actor:
   ``n x P`` temporaries and an ``n x n x P`` product;
-* the data collector keeps a copy of trust and rungs (``2 x 8 n^2`` bytes) and positions
+* the data collector keeps a copy of trust, rungs and the belief bounds (``4 x 8 n^2`` bytes) and positions
   (``8 n m``) for every step run, so a run to the horizon of ``S`` steps keeps ``S`` of them;
 * the cost of each array element grows with ``n`` once the arrays no longer fit in the caches.
 
@@ -15,8 +15,13 @@ Fitted here (2 shared cores, other jobs running; ``experiments.generate.random_s
 issues, 200 to 5,000 actors, with its few-actor competence lists, P ~ 60, and with every holder
 competent, P ~ 11 n; tracemalloc for memory, the fastest of up to 8 steps without a venue for time)::
 
-    bytes   = 115 n^2 + 20.5 n P + S (16 n^2 + 8 n m)
-    seconds = n^2 (6.0e-8 + 3.7e-11 n) + 4.6e-11 n^2 P      (one step without a venue)
+    bytes   = 115 n^2 + 20.5 n P + 150 n^2 m + S (32 n^2 + 8 n m)
+    seconds = n^2 (6.0e-8 + 3.7e-11 n) + 4.6e-11 n^2 P + 2.5e-7 n^2 m      (one step without a venue)
+
+The ``n^2 m`` terms came with issue 11 (7 December 2026): the spoils of every ordered pair's war, issue by
+issue, and the expected balance of power over the target's defenders (enumerated within a fixed budget of
+terms); measured at 20 issues: 133 MiB and 0.18 s a step at n = 200, 346 MiB and 0.55 s at 400, 1.8 GiB and
+3.6 s at 800 (P ~ 60), on a machine running other jobs.
 
 115 n^2 is the model (35 n^2, measured 1.6 MiB at n = 200, 83 MiB at 1,600) plus a step's
 temporaries (80 n^2 + 20.5 n P: 195 MiB at n = 1,600, P = 58; 188 MiB at n = 800, P = 8,901). Time:
@@ -41,11 +46,13 @@ MAX_STEP_SECONDS = 1.0  # one step without a venue
 # Coefficients of the fit in the module doc.
 BYTES_PER_DYAD = 115.0  # model and a step's temporaries
 BYTES_PER_ACTOR_PAIR = 20.5  # per actor and competence pair: the war values' temporaries
-BYTES_KEPT_PER_DYAD_STEP = 16.0  # trust and rungs copied by the data collector each step
+BYTES_KEPT_PER_DYAD_STEP = 32.0  # trust, rungs and the two belief bounds copied by the data collector each step
+BYTES_PER_DYAD_ISSUE = 150.0  # issue 11's spoils: what each victory brings on each issue, and its temporaries
 BYTES_KEPT_PER_POSITION_STEP = 8.0  # positions copied each step
 SECONDS_PER_DYAD = 6.0e-8
 SECONDS_PER_DYAD_ACTOR = 3.7e-11  # the cost of an element grows as the arrays outgrow the caches
 SECONDS_PER_DYAD_PAIR = 4.6e-11
+SECONDS_PER_DYAD_ISSUE = 2.5e-7
 
 
 @dataclass(frozen=True)
@@ -80,8 +87,9 @@ def estimate(actors: int, issues: int, pairs: int, steps: int) -> SizeEstimate:
     ``steps`` steps (the formula of the module doc)."""
     n, m, p, s = float(actors), float(issues), float(pairs), float(steps)
     kept = s * (BYTES_KEPT_PER_DYAD_STEP * n * n + BYTES_KEPT_PER_POSITION_STEP * n * m)
-    model_bytes = BYTES_PER_DYAD * n * n + BYTES_PER_ACTOR_PAIR * n * p + kept
+    model_bytes = BYTES_PER_DYAD * n * n + BYTES_PER_ACTOR_PAIR * n * p + BYTES_PER_DYAD_ISSUE * n * n * m + kept
     step_seconds = n * n * (SECONDS_PER_DYAD + SECONDS_PER_DYAD_ACTOR * n) + SECONDS_PER_DYAD_PAIR * n * n * p
+    step_seconds += SECONDS_PER_DYAD_ISSUE * n * n * m
     return SizeEstimate(actors, issues, pairs, steps, model_bytes, step_seconds)
 
 

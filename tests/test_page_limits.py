@@ -31,11 +31,11 @@ from sim.viz.upload import UploadPanel, accept_upload
 from tests.widgets import button, errors, field, texts, type_text
 
 VALIDATION = DEFAULT_SCENARIO.parent / "validation" / "fearon_p060.yaml"
-TOO_BIG = "200 actors × 5 issues: about 6.0 GiB for a run of 9,863 steps"
+TOO_BIG = "200 actors × 5 issues: about 11.9 GiB for a run of 9,863 steps"
 
 
 def long_scenario(path: Path) -> Path:
-    """200 actors run for 27 years of daily steps: a 170 kB file whose run would keep about 6 GiB (the data
+    """200 actors run for 27 years of daily steps: a 170 kB file whose run would keep about 12 GiB (the data
     collector's copies), above the 2 GiB limit; it loads in a fraction of a second."""
     raw = random_scenario_dict(200, 5, seed=0)
     raw["calendar"]["end"] = dt.date(2057, 1, 1)

@@ -32,11 +32,11 @@ def test_estimate_grows_with_every_dimension() -> None:
 
 
 def test_the_issues_scenario_is_over_both_limits() -> None:
-    """The issue: 10,000 actors, one step took 253 s and 12 GB. The memory estimate of a model and one step
-    is within a factor of two of those 12 GB; the time (fitted on another machine) only needs to exceed the
-    limit, as the issue's 253 s does."""
+    """The issue: 10,000 actors, one step took 253 s and 12 GB under the model of the day. Issue 11's spoils
+    (every ordered pair's war, issue by issue) need far more (the formula's n^2 m term, fitted against
+    tracemalloc below): the estimate is above both limits, and above the 12 GB measured before it."""
     one_step = estimate(10_000, 20, 60, 1)
-    assert 6e9 < one_step.model_bytes < 24e9
+    assert one_step.model_bytes > 12e9
     assert one_step.step_seconds > MAX_STEP_SECONDS and one_step.too_big
 
 
@@ -88,9 +88,11 @@ def test_validate_warns_with_the_estimate(big: tuple[Path, Scenario], capsys: py
     assert f"{size.model_bytes / 2**30:.1f} GiB" in err and "it will run, slowly" in err
 
 
-def test_run_bounds_the_estimate_by_its_steps(big: tuple[Path, Scenario]) -> None:
-    """`dipsim run --steps N` keeps at most N steps: a short run of the same scenario is below the limits."""
-    _, scenario = big
+def test_run_bounds_the_estimate_by_its_steps() -> None:
+    """`dipsim run --steps N` keeps at most N steps: a short run of a long scenario is below the limits."""
+    raw = random_scenario_dict(200, 5, seed=0)
+    raw["calendar"]["end"] = "2057-01-01"  # 27 years of daily steps
+    scenario = validate_raw(raw, "long.yaml")
     assert scenario_estimate(scenario).too_big
     assert not scenario_estimate(scenario, max_steps=1).too_big
 

@@ -120,19 +120,22 @@ def test_unreachable_scheduler_fails_fast_and_writes_nothing(tmp_path: Path, cap
 
 def test_report_when_every_run_escalates(tmp_path: Path) -> None:
     """Probabilities of exactly 1, whose Wilson upper bound is a rounding error below 1, still plot."""
+    # The deterrence benchmark without the defender's commitment (its resolve is 0, so the reliability swept
+    # changes nothing), with A's cost of war always below its chance of prevailing (2/3): A attacks B in every run
+    # (tests/test_deterrence.py).
     always = f"""
 id: always
-scenario: {DEFAULT_SCENARIO}
+scenario: {DEFAULT_SCENARIO.parent / "validation" / "deterrence_r000.yaml"}
 seed: 2
 replications: {{fixed: 20}}
-set: {{actors.USA.threats.0: null, actors.NATO.threats.0: null, actors.EU.threats.0: null}}
+set: {{actors.A.conflict_cost.high: 0.5}}
 design:
   sampler: lhs
   samples: 3
-  ranges: {{trust.RUS.USA: [0.1, 0.2]}}
+  ranges: {{parameters.alliance_reliability: [0.5, 1.0]}}
 """
     out = tmp_path / "always"
     sweep(load_experiment(write(tmp_path, "a.yaml", always)), out, workers=1, progress=False)
     assert load_runs(out)["escalated"].all()
     assert main(["report", str(out)]) == 0
-    assert (out / "plots" / "p_escalation_vs_trust.RUS.USA.png").stat().st_size > 0
+    assert (out / "plots" / "p_escalation_vs_parameters.alliance_reliability.png").stat().st_size > 0

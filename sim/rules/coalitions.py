@@ -49,19 +49,25 @@ def reliability(
     return r
 
 
-def _defenders(reliability: Array) -> Array:
-    """``R[i, t, d] = r[d, t]``, except that neither the attacker ``i`` nor the target ``t`` joins ``t``'s
-    defence (a defender of ``t`` who attacks ``t`` is the attacker, and fights alone)."""
+def _defenders(reliability: Array) -> tuple[Array, Array]:
+    """``(R, D)``: ``D`` the actors committed to defend anyone, and ``R[i, t, k] = r[D_k, t]``, except that
+    neither the attacker ``i`` nor the target ``t`` joins ``t``'s defence (a defender of ``t`` who attacks ``t`` is
+    the attacker, and fights alone). Every other actor joins with probability 0 and changes nothing, so leaving
+    it out keeps the arrays ``n x n x |D|`` instead of ``n^3``."""
     n = reliability.shape[0]
-    R = np.repeat(reliability.T[None, :, :], n, axis=0)
-    every = np.arange(n)
-    R[every, :, every] = 0.0  # the attacker
-    R[:, every, every] = 0.0  # the target
-    return R
+    D = np.flatnonzero((reliability > 0.0).any(axis=1))
+    R = np.repeat(reliability[D].T[None, :, :], n, axis=0)  # (n, n, |D|)
+    k = np.arange(D.size)
+    R[D, :, k] = 0.0  # the attacker
+    R[:, D, k] = 0.0  # the target
+    return R, D
+
+
+ENUMERATION_BUDGET = 2**22  # subset-pair terms at most: keeps a step of a scenario of thousands of actors in memory
 
 
 def coalition_win_probability(
-    local_cap: Array, reliability: Array, perception: Array, max_enumerated: int = 8
+    local_cap: Array, reliability: Array, perception: Array, max_enumerated: int = 8, budget: int = ENUMERATION_BUDGET
 ) -> Array:
     """``p_bar[i, t]``: the chance ``i`` believes it has of prevailing when it attacks ``t`` and ``t``'s
     defenders may join.
@@ -74,8 +80,9 @@ def coalition_win_probability(
         P(J) = prod_{d in J} r[d, t] * prod_{d in Delta_t \\ J} (1 - r[d, t])
 
     (1/2 where both sides have no capability, as ``war.win_probability``). The sum is exact over the
-    ``max_enumerated`` defenders most capable against ``i`` (``M[d, i]``; ties by index); any further
-    defenders enter every term by their expected capability ``sum r[d, t] M[d, i]``. The ratio is convex in
+    ``max_enumerated`` defenders most capable against ``i`` (``M[d, i]``; ties by index), fewer if ``2^k n^2``
+    terms would exceed ``budget`` (from about 700 actors on; a crisis of a few dozen actors is always exact);
+    any further defenders enter every term by their expected capability ``sum r[d, t] M[d, i]``. The ratio is convex in
     the defending side's capability, so by Jensen's inequality this tail never overstates ``p_bar`` and
     understates it by at most ``M[i, t] phi^2 Var / (M[i, t] + phi M[t, i])^3`` with ``Var = sum_tail
     r (1 - r) M[d, i]^2``; for ``n <= max_enumerated + 2`` there is no tail. Raising any ``r[d, t]`` never
@@ -87,14 +94,15 @@ def coalition_win_probability(
     """
     cap = np.asarray(local_cap, dtype=float)
     phi = np.asarray(perception, dtype=float)
-    R = _defenders(np.asarray(reliability, dtype=float))
+    R, D = _defenders(np.asarray(reliability, dtype=float))
     n = cap.shape[0]
-    C = cap.T[:, None, :]  # C[i, 0, d] = M[d, i], the same for every target
+    C = cap.T[:, None, D]  # C[i, 0, k] = M[D_k, i], the same for every target
     defends = R > 0.0
     # Defenders first, most capable first; non-defenders last (they join with probability 0).
     order = np.argsort(np.where(defends, -C, np.inf), axis=-1, kind="stable")
     Rs, Cs = np.take_along_axis(R, order, -1), np.take_along_axis(C, order, -1)
-    k = min(max_enumerated, int(defends.sum(axis=-1).max(initial=0)))
+    affordable = int(np.log2(max(budget // (n * n), 1)))
+    k = min(max_enumerated, affordable, int(defends.sum(axis=-1).max(initial=0)))
     tail = (Rs[..., k:] * Cs[..., k:]).sum(axis=-1)
     # Pairs flattened to one contiguous axis (n * n), so that each step below is one long vector operation.
     r_k = np.ascontiguousarray(Rs[..., :k].reshape(n * n, k).T)  # (k, n * n)
@@ -137,8 +145,10 @@ def expected_war_cost(dyad_cost: Array, reliability: Array) -> Array:
     this design's (docs/design/bargaining.md §3.2); no source gives it.
     """
     c = np.asarray(dyad_cost, dtype=float)
-    R = _defenders(np.asarray(reliability, dtype=float))
-    V = np.maximum(c[:, :, None], c[:, None, :])  # V[i, t, d] = max(c[i, t], c[i, d])
+    R, D = _defenders(np.asarray(reliability, dtype=float))
+    if not D.size:
+        return c.copy()
+    V = np.maximum(c[:, :, None], c[:, None, D])  # V[i, t, k] = max(c[i, t], c[i, D_k])
     order = np.argsort(-V, axis=-1, kind="stable")
     Rs, Vs = np.take_along_axis(R, order, -1), np.take_along_axis(V, order, -1)
     stay_out = np.cumprod(1.0 - Rs, axis=-1)
