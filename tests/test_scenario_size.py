@@ -50,9 +50,9 @@ def test_bundled_scenarios_are_below_the_limits(path: Path, capsys: pytest.Captu
 
 
 def test_memory_estimate_matches_tracemalloc() -> None:
-    """The memory formula against what numpy and Python allocate for a 400-actor model and three steps
+    """The memory formula against what numpy and Python allocate for a 200-actor model and three steps
     (the model, a step's temporaries, and the data collector's copies): within a factor of two."""
-    scenario = random_scenario(400, 20, seed=0)
+    scenario = random_scenario(200, 20, seed=0)
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
