@@ -28,8 +28,7 @@ from sim.explain_terms import ClimbCase, Flip, Term, climb_flips, climb_terms, p
 from sim.rules.acceptance import Evaluation, Side
 from sim.rules.bargaining import Problem, Proposal
 from sim.rules.dynamics import climb_threshold
-from sim.rules.peace import peace_gains
-from sim.rules.utility import discounted_gains, issue_utilities
+from sim.rules.values import DyadValues
 from sim.world import World
 
 KINDS = ("escalation", "rejection", "acceptance")
@@ -108,52 +107,30 @@ class Explainer:
 
     # ------------------------------------------------------------------ recording (called by the model)
 
-    def rungs(
-        self,
-        model: Any,
-        t: int,
-        calm: np.ndarray,
-        peace: np.ndarray,
-        talks: np.ndarray,
-        noisy: np.ndarray,
-        new: np.ndarray,
-    ) -> None:
+    def rungs(self, model: Any, t: int, values: DyadValues, noisy: np.ndarray, new: np.ndarray) -> None:
         """Every climb of this step, with the values ``_choose_rungs`` combined: ``W`` (``war_values``' summands
-        per issue, ``spoils_by_issue``), the cost draw, what it was compared with (``calm``: while the two will
-        meet again ``P``, by ``peace_values``' summands, ``peace_gains``, and ``T``; else the fallback, whose one
-        term is the expected loss if the target attacks) and the noise."""
+        per issue, ``spoils_by_issue``), the cost draw, and what it was compared with, ``K = F + option``
+        (``sim.rules.values``): the expected loss should the target attack, ``U_i(b) - F``, and the talks'
+        worth; then the noise."""
         up = np.argwhere(new > model.rung)
         if not up.size:
             return
         prm = model.params
         win_prob = model.win_matrix()
         gain, loss = model.spoils_by_issue()
-        u_base = issue_utilities(model.baseline[None, :], model.position, model.salience, model.risk).sum(axis=1)
-        settlement = model.expected_peace()
-        _, gains, tau = peace_gains(
-            settlement, model.baseline, model.position, model.salience, model.risk, model.trust, model.competence
-        )
-        net = model.war - model.private_cost[:, None] - calm
-        ahead = model.meets_after(t)
         for i, k in up:
             rung = int(model.rung[i, k])
-            talks_on = bool(ahead[i, k])
-            no_gain = np.zeros_like(gains[i])
             case = ClimbCase(
-                base=float(u_base[i]),
+                base=float(model.u_base_sum[i]),
                 win=gain[i, k].copy(),
                 lose=loss[i, k].copy(),
                 win_prob=float(win_prob[i, k]),
                 threat=float(model.threat_cost[i, k]),
                 cost=float(model.private_cost[i]),
                 cost_range=prior_support(model.priors.prior(int(i))),
-                peace=float(peace[i]) if talks_on else float(calm[i, k]),
-                peace_gain=gains[i].copy() if talks_on else no_gain,
-                peace_discounted=discounted_gains(gains[i], model.compliance, tau[i]) if talks_on else no_gain,
-                compliance=model.compliance.copy(),
-                talks=float(talks[i]) if talks_on else 0.0,
-                threatened=0.0 if talks_on else float(u_base[i] - calm[i, k]),
-                noise=float(noisy[i, k] - net[i, k]),
+                threatened=float(model.u_base_sum[i] - values.fallback[i, k]),
+                talks=float(values.option[i, k]),
+                noise=float(noisy[i, k] - (model.war[i, k] - model.private_cost[i] - values.calm[i, k])),
                 sigma=float(prm.noise),
                 rung=rung,
                 war_index=int(model.war_index),

@@ -3,12 +3,12 @@
 Two kinds of decision are taken apart (docs/ODD.md, section 7.18):
 
 * **a climb up the ladder** (``DiplomacyModel._choose_rungs``): the actor climbs iff its net war value
-  ``Delta = W - c - K + noise`` reaches ``theta = climb_threshold(rung)``, with ``K = P + T`` while the two
-  will meet again and the fallback ``F`` otherwise. The margin ``Delta - theta`` is a sum, and its terms are
-  the war value's stakes issue by issue (if won, weighted by the win probability; if lost, by its
-  complement), the threats against the actor, its cost draw, the value of peace issue by issue
-  (undiscounted) and the trust discount on it and the value of the talks to come (or, with no meeting
-  ahead, the expected loss should the target attack), the noise and the threshold.
+  ``Delta = W - c - K + noise`` reaches ``theta = climb_threshold(rung)``, with ``K = F + option`` (ODD 7.14,
+  ``sim.rules.values``): the fallback ``F``, the status quo less the expected loss should the target attack,
+  and what the talks ahead add to it. The margin ``Delta - theta`` is a sum, and its terms are the war value's
+  stakes issue by issue (if won, weighted by the win probability; if lost, by its complement), the threats
+  against the actor, its cost draw, the expected loss if the target attacks, the talks to come, the noise and
+  the threshold.
 * **an answer to a package** (``acceptance.evaluate``): the margin is ``m = V + eps - R``
   (``acceptance_margin``), and its terms are the gains issue by issue, the trust discount, and, when war
   is the alternative to beat, the war option against the status quo and the cost draw. Red lines and
@@ -38,7 +38,7 @@ class Term:
 
     name: str
     value: float
-    group: str  # war | threats | cost | peace | trust | talks | noise | threshold | gain | war option | tolerance
+    group: str  # war | threats | cost | peace | talks | noise | threshold | gain | trust | war option | tolerance
     issue: str | None = None
 
     def __post_init__(self) -> None:
@@ -103,12 +103,8 @@ class ClimbCase:
     threat: float
     cost: float
     cost_range: tuple[float, float]  # support of the actor's cost prior
-    peace: float  # P_i
-    peace_gain: np.ndarray  # (m,) u_ij(y_j) - u_ij(b_j)
-    peace_discounted: np.ndarray  # (m,) the same, trust-discounted
-    compliance: np.ndarray  # (m,) kappa_j
-    talks: float  # T_i
-    threatened: float  # without a meeting ahead: U_i(b) - F_it, the expected loss should the target attack
+    threatened: float  # U_i(b) - F_it: the expected loss should the target attack (ODD 7.14)
+    talks: float  # K_it - F_it: what the talks ahead are worth to it (0 without a meeting that can settle anything)
     noise: float
     sigma: float
     rung: int
@@ -125,10 +121,10 @@ class ClimbCase:
         return float(attack[0, 0])
 
     def climbs(self, **change: float) -> bool:
-        """Re-make the choice with some inputs changed (``win_prob``, ``threat``, ``cost``, ``peace``, ``talks``,
-        ``noise``, or ``war_offset`` added to ``W``): ``next_rung(rho, desired_rung(Delta)) > rho``."""
+        """Re-make the choice with some inputs changed (``win_prob``, ``threat``, ``cost``, ``threatened``,
+        ``talks``, ``noise``, or ``war_offset`` added to ``W``): ``next_rung(rho, desired_rung(Delta)) > rho``."""
         w = self.war(change.get("win_prob"), change.get("threat")) + change.get("war_offset", 0.0)
-        calm = change.get("peace", self.peace) + change.get("talks", self.talks)
+        calm = self.base - change.get("threatened", self.threatened) + change.get("talks", self.talks)
         delta = w - change.get("cost", self.cost) - calm + change.get("noise", self.noise)
         desired = desired_rung(np.array([delta]), self.war_index, self.band)
         return bool(next_rung(np.array([self.rung]), desired)[0] > self.rung)
@@ -136,31 +132,28 @@ class ClimbCase:
 
 def climb_terms(case: ClimbCase, issues: list[str]) -> list[Term]:
     """The summands of ``Delta - theta``; the case's ``win``, ``lose`` per issue (``spoils_by_issue``; the shared
-    ``u_ij(b_j)`` of war and peace cancels). Zero terms are left out."""
+    ``U_i(b)`` of war and of the fallback cancels). Zero terms are left out."""
     p = case.win_prob
     terms = [Term(f"war if won: {j}", p * w, "war", j) for j, w in zip(issues, case.win, strict=True) if w]
     terms += [Term(f"war if lost: {j}", (1.0 - p) * x, "war", j) for j, x in zip(issues, case.lose, strict=True) if x]
     terms += [Term("threats against it", -case.threat, "threats"), Term("cost draw", -case.cost, "cost")]
-    terms += [Term(f"peace: {j}", -g, "peace", j) for j, g in zip(issues, case.peace_gain, strict=True) if g]
-    if case.threatened:
-        terms.append(Term("no talks ahead: expected loss if the target attacks", case.threatened, "peace"))
-    discount = float((case.peace_gain - case.peace_discounted).sum())
-    terms += [Term("trust discount on peace", discount, "trust"), Term("talks to come", -case.talks, "talks")]
+    terms += [Term("expected loss if the target attacks", case.threatened, "peace")]
+    terms += [Term("talks to come", -case.talks, "talks")]
     terms += [Term("noise", case.noise, "noise"), Term("rung threshold", -case.threshold, "threshold")]
     return [t for t in terms if t.value or t.issue is None]  # an issue's zero term is left out
 
 
 # The order in which a climb's flips are listed, and so which of equal changes is suggested: the quantities with
 # a unit of their own first (the win probability before them), the issue-by-issue terms last.
-CLIMB_FLIP_ORDER = ("cost", "threats", "talks", "trust", "noise", "war", "peace")
+CLIMB_FLIP_ORDER = ("cost", "threats", "talks", "peace", "noise", "war")
 
 
 def climb_flips(case: ClimbCase, terms: list[Term], margin: float, slope: float) -> list[Flip]:
     """The win probability changed (``slope`` is ``dW/dp``), then each term changed alone by ``-margin`` and a
     little more, each re-made through ``ClimbCase.climbs``. Ranges: a probability in [0, 1], a cost inside its
-    prior's support, threats and talks not negative, the trust discount between none (full trust) and its
-    value at zero trust, noise anything (given in standard deviations) if the model has noise; the terms of
-    single issues are not bounded here."""
+    prior's support, threats and the expected loss if attacked not negative, the talks not below zero or their
+    value (at an ultimatum they can be worth less than nothing), noise anything (given in standard deviations)
+    if the model has noise; the terms of single issues are not bounded here."""
     d = past(margin)
     out: list[Flip] = []
     if slope:
@@ -168,7 +161,6 @@ def climb_flips(case: ClimbCase, terms: list[Term], margin: float, slope: float)
         flips = not case.climbs(win_prob=p2)
         out.append(Flip("war (every issue)", "win probability", case.win_prob, p2, d, flips, 0 <= p2 <= 1))
     low, high = case.cost_range
-    most_discount = float((case.compliance * np.maximum(case.peace_gain, 0.0)).sum())
     for t in sorted(terms, key=lambda t: CLIMB_FLIP_ORDER.index(t.group) if t.group in CLIMB_FLIP_ORDER else 99):
         lever, before, after, ok = t.name, t.value, t.value + d, True
         if t.group == "threshold":
@@ -181,15 +173,15 @@ def climb_flips(case: ClimbCase, terms: list[Term], margin: float, slope: float)
             ok = after >= 0
         elif t.group == "talks":
             lever, before, after, kw = "talks to come", case.talks, case.talks - d, {"talks": case.talks - d}
+            ok = after >= min(0.0, case.talks)
+        elif t.group == "peace":
+            lever, before, kw = "expected loss if the target attacks", case.threatened, {"threatened": after}
             ok = after >= 0
         elif t.group == "noise":
             kw, ok = {"noise": case.noise + d}, case.sigma > 0
             if ok:
                 lever, before, after = "noise (standard deviations)", case.noise / case.sigma, after / case.sigma
-        elif t.group == "war":
+        else:  # the war's stakes on one issue
             kw = {"war_offset": d}
-        else:  # peace on an issue, the trust discount: through the value of peace
-            kw = {"peace": case.peace - d}
-            ok = 0 <= after <= most_discount if t.group == "trust" else True
         out.append(Flip(t.name, lever, before, after, d, not case.climbs(**kw), ok))
     return out

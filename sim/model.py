@@ -11,7 +11,6 @@ steps it. Agents and venues see the model only as a ``sim.world.World``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,25 +20,23 @@ import pandas as pd
 from pydantic import ValidationError
 
 from agents.agents import AGENT_CLASSES, DiplomaticActor
+from sim.dyads import Dyads
 from sim.explain import Explainer
 from sim.loading import config_sha256, load_scenario
 from sim.messages import ScenarioError
 from sim.params import Parameters
 from sim.result import RunResult
-from sim.rules import peace
 from sim.rules.acceptance import Side
-from sim.rules.beliefs import cdf, observe, posterior_survival
-from sim.rules.coalitions import coalition_win_probability, reliability, war_values
-from sim.rules.dynamics import desired_rung, next_rung, pull_toward_bloc, talks_option_value, update_trust
-from sim.rules.spoils import consent_intervals, disputes, spoils_by_issue, war_outcomes
-from sim.rules.utility import issue_utilities
+from sim.rules.beliefs import cdf, observe
+from sim.rules.coalitions import reliability
+from sim.rules.dynamics import desired_rung, next_rung, pull_toward_bloc, update_trust
 from sim.rules.war import CostPriors
 from sim.scenario import Scenario
 from sim.scenario_parts import Venue
 from sim.venues import DECISION_COLUMNS, hold
 
 
-class DiplomacyModel(mesa.Model):
+class DiplomacyModel(Dyads, mesa.Model):
     """Agent-based model of crisis diplomacy.
 
     ``DiplomacyModel(config=<path or Scenario>, rng=<int>, **params)``: ``config`` defaults to the
@@ -123,6 +120,9 @@ class DiplomacyModel(mesa.Model):
                     self.red_low[i, j], self.red_high[i, j] = pos.red_line
         self.risk = np.array([a.traits.risk_attitude for a in sc.actors])
         self.flexibility = np.array([a.traits.flexibility for a in sc.actors])
+        self.linked = np.zeros((n, m), dtype=bool)  # the open issues an actor refuses to see left out
+        for i, a in enumerate(sc.actors):
+            self.linked[i, [self.issue_index[j] for j in a.traits.linkage]] = True
         self.compliance = np.array([iss.compliance for iss in sc.issues])
         self.allowed = [iss.values for iss in sc.issues]
         self.status_quo = np.array([iss.status_quo for iss in sc.issues])
@@ -196,14 +196,17 @@ class DiplomacyModel(mesa.Model):
         self.events_by_step: dict[int, list[Any]] = {}
         for e in sc.events:
             self.events_by_step.setdefault(sc.calendar.step_of(e.date), []).append(e)
-        # meet[s][i, t]: i and t both take part in a venue on step s.
-        self.meet_by_step: dict[int, np.ndarray] = {}
-        for s, vs in self.venues_by_step.items():
-            both = np.zeros((n, n), dtype=bool)
-            for v in vs:
-                parts = [self.index_of[a] for a in v.participants]
-                both[np.ix_(parts, parts)] = True
-            self.meet_by_step[s] = both
+        # The calendar as arrays, venues in the order they are held (``sim.rules.meetings`` reads them).
+        held = [(s, v) for s in sorted(self.venues_by_step) for v in self.venues_by_step[s]]
+        self.venue_steps = np.array([s for s, _ in held], dtype=int)
+        self.venue_parts = np.zeros((len(held), n), dtype=bool)
+        self.venue_agenda = np.zeros((max(len(held), 1), m), dtype=bool)  # one empty row if there is no venue
+        self.venue_proposers = [[self.index_of[a] for a in v.order] for _, v in held]
+        self.venue_ultimatum = np.array([v.format == "ultimatum" for _, v in held], dtype=bool)
+        self.venue_ids = [v.id for _, v in held]
+        for x, (_, v) in enumerate(held):
+            self.venue_parts[x, [self.index_of[a] for a in v.participants]] = True
+            self.venue_agenda[x, [self.issue_index[j] for j in v.agenda]] = True
         on_agenda = {iid for v in sc.venues for iid in v.agenda}
         self.agenda_issues = np.array([iid in on_agenda for iid in self.issue_ids])
 
@@ -215,23 +218,6 @@ class DiplomacyModel(mesa.Model):
     @property
     def n_steps(self) -> int:
         return self.config.calendar.n_steps
-
-    def win_matrix(self) -> np.ndarray:
-        """``P[i, t]``: the chance ``i`` believes it has of prevailing when it attacks ``t``, ``t``'s committed
-        defenders joining with their reliability (ODD 7.4; misperception included)."""
-        local = np.repeat(self.capability[:, None], len(self.actor_ids), axis=1)
-        return coalition_win_probability(local, self.reliability, self.perception)
-
-    def spoils_by_issue(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per issue, what ``i`` would gain by defeating ``t`` and lose if ``t`` defeated it, ``(n, n, m)``: only
-        the issues in dispute change, and the victor takes only the loser's consent (ODD 7.5)."""
-        lo, hi = consent_intervals(
-            self.position, self.salience, self.red_low, self.red_high, self.baseline, self.competence, self.allowed
-        )
-        won = war_outcomes(self.position, self.salience, lo, hi, self.baseline, self.competence, self.allowed)
-        disputed = disputes(won.x_win, won.z, self.position, self.salience, self.risk, self.competence)
-        bound = self.party * self.params.breach_cost
-        return spoils_by_issue(won.x_win, disputed, self.position, self.salience, self.risk, self.baseline, bound)
 
     def side_facing(self, i: int, proposer: int, ultimatum: bool) -> Side:
         """Actor ``i`` as a recipient of ``proposer``'s package (at an ultimatum: the war ``proposer`` starts)."""
@@ -295,22 +281,6 @@ class DiplomacyModel(mesa.Model):
                 j = self.issue_index[e.issue]
                 self.salience[i, j] = float(np.clip(self.salience[i, j] + e.delta, 0.0, 1.0))
 
-    def _refresh_war(self) -> None:
-        """Spoils, war values of attacker and target, and each actor's best war (ODD 7.4, 7.5)."""
-        # Everything they depend on that can change during a run; unchanged since the last refresh, nothing to do.
-        key = b"".join(a.tobytes() for a in (self.position, self.salience, self.baseline, self.party, self.capability))
-        if key == self._war_key:
-            return
-        self._war_key = key
-        gain, loss = self.spoils_by_issue()
-        self.gain, self.loss = gain.sum(axis=2), loss.sum(axis=2)
-        u_base = issue_utilities(self.baseline[None, :], self.position, self.salience, self.risk).sum(axis=1)
-        self.war, self.war_def = war_values(u_base, self.gain, self.loss, self.win_matrix(), self.threat_cost)
-        # War is fought only over what divides the two sides: nothing to gain, no attack.
-        self.attackable = self.can_fight & (self.gain > 0.0)
-        masked = np.where(self.attackable, self.war, -np.inf)
-        self.best_war = np.where(self.attackable.any(axis=1), masked.max(axis=1), -np.inf)
-
     # ------------------------------------------------------------------ blocs and escalation
 
     def _bloc_pull(self) -> None:
@@ -321,106 +291,11 @@ class DiplomacyModel(mesa.Model):
                     self.position[i], self.position[b], shared, self.red_low[i], self.red_high[i], self.params.bloc_pull
                 )
 
-    def expected_peace(self) -> np.ndarray:
-        """The settlement the fighting actors' positions point to (see ``expected_settlement``)."""
-        f = self.kind != "organisation"
-        return peace.expected_settlement(
-            self.position[f],
-            self.capability[f],
-            self.salience[f],
-            self.competence,
-            self.red_low,
-            self.red_high,
-            self.baseline,
-            self.agreed,
-            self.allowed,
-        )
-
-    def _memo(self, name: str, key: bytes, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        """``compute()``, or its last value if ``key`` (the bytes of everything it reads) is unchanged: most days
-        of a long crisis change nothing the values depend on."""
-        last = self._memos.get(name)
-        if last is None or last[0] != key:
-            last = self._memos[name] = (key, compute())
-        return last[1]
-
-    def peace_values(self) -> np.ndarray:
-        """Each actor's trust-discounted value of the expected settlement (see ``peace_values``)."""
-        key = b"".join(a.tobytes() for a in (self.position, self.salience, self.capability, self.baseline))
-        key += self.agreed.tobytes() + self.trust.tobytes()
-        return self._memo("peace", key, self._peace_values)
-
-    def _peace_values(self) -> np.ndarray:
-        return peace.peace_values(
-            self.expected_peace(),
-            self.baseline,
-            self.position,
-            self.salience,
-            self.risk,
-            self.trust,
-            self.competence,
-            self.compliance,
-        )
-
-    def talks_values(self, t: int) -> np.ndarray:
-        """Each actor's value of the talks still scheduled (the shadow of the future)."""
-        out = np.zeros(len(self.actor_ids))
-        step_days = self.config.calendar.step_days
-        for s, venues in self.venues_by_step.items():
-            if s <= t:
-                continue
-            for v in venues:
-                parts = np.array([self.index_of[a] for a in v.participants])
-                agenda = np.array([self.issue_index[j] for j in v.agenda])
-                others = (self.trust[np.ix_(parts, parts)].sum(axis=1) - 1.0) / (parts.size - 1)
-                stakes = (self.salience[np.ix_(parts, agenda)] * ~self.agreed[agenda]).sum(axis=1)
-                value = talks_option_value(
-                    (s - t) * step_days, others, stakes, self.params.patience_days, self.params.talks_value
-                )
-                out[parts] = np.maximum(out[parts], value)
-        return out
-
-    def meets_after(self, t: int) -> np.ndarray:
-        """``(n, n)`` bool: ``i`` and ``t`` both take part in a venue after step ``t``."""
-        n = len(self.actor_ids)
-        out = np.zeros((n, n), dtype=bool)
-        for s, both in self.meet_by_step.items():
-            if s > t:
-                out |= both
-        return out
-
-    def attack_beliefs(self) -> np.ndarray:
-        """``pi[i, t]``: ``i``'s belief that ``t`` would attack it if talks fail, ``P_i(c_t < W[t, i] - U_t(b))``
-        under ``i``'s posterior (ODD 7.14, 7.19); 0 where ``t`` has nothing to gain by it."""
-        u_base = issue_utilities(self.baseline[None, :], self.position, self.salience, self.risk).sum(axis=1)
-        pr = self.priors
-        holds = posterior_survival(
-            pr.kind, pr.low, pr.mode, pr.high, self.belief_lo, self.belief_hi, self.war.T - u_base
-        )
-        return np.where(self.attackable.T, 1.0 - holds, 0.0)
-
-    def fallbacks(self) -> np.ndarray:
-        """``F[i, t]``: what ``i`` can count on toward ``t`` once no meeting can settle anything: the status quo, less
-        the expected loss should ``t`` attack, ``U_i(b) - pi_it (U_i(b) - W^d_it + c_i)`` (ODD 7.14)."""
-        key = (self._war_key or b"") + self.belief_lo.tobytes() + self.belief_hi.tobytes()
-        return self._memo("fallback", key, self._fallbacks)
-
-    def _fallbacks(self) -> np.ndarray:
-        u_base = issue_utilities(self.baseline[None, :], self.position, self.salience, self.risk).sum(axis=1)
-        loss = u_base[:, None] - self.war_def + self.private_cost[:, None]
-        return u_base[:, None] - self.attack_beliefs() * loss
-
-    def calm_values(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``K[i, t]``, what ``i`` compares war on ``t`` with: the expected settlement plus the talks still
-        scheduled while the two will meet again (7.13, 7.14), else the fallback; with ``P`` and ``T``."""
-        peace_v, talks_v = self.peace_values(), self.talks_values(t)
-        calm = np.where(self.meets_after(t), (peace_v + talks_v)[:, None], self.fallbacks())
-        return calm, peace_v, talks_v
-
     def _choose_rungs(self, t: int) -> None:
         """Each actor picks its rung toward every other: war value against what it would have without war."""
         p = self.params
-        calm, peace_v, talks_v = self.calm_values(t)
+        values = self.dyad_values(t)
+        calm = values.calm
         net = self.war - self.private_cost[:, None] - calm
         noisy = net + p.noise * self.rng.standard_normal(net.shape)
         desired = desired_rung(noisy, self.war_index, p.rung_band)
@@ -432,7 +307,7 @@ class DiplomacyModel(mesa.Model):
         )
         new = np.where(self.can_fight, next_rung(self.rung, desired), self.rung)
         if self.explainer is not None:  # before trust and rungs move: the state the choice was made in
-            self.explainer.rungs(self, t, calm, peace_v, talks_v, noisy, new)
+            self.explainer.rungs(self, t, values, noisy, new)
         # Escalation toward an actor costs its trust, de-escalation earns a little (reciprocity).
         war_score = self.ladder_scores[self.war_index]
         d_score = (self.ladder_scores[new] - self.ladder_scores[self.rung]) / (war_score if war_score > 0 else 1.0)

@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Parameters that rules derived in their place (docs/design/bargaining.md §0), and what replaced them.
+REMOVED = {
+    name: "the value of the talks ahead is now derived from the pair's next meeting (docs/ODD.md 7.14), not set"
+    for name in ("talks_value", "patience_days")
+}
 
 
 class Parameters(BaseModel):
     """Knobs of the rules in ``sim.rules``; every one is documented in docs/ODD.md (7 Submodels)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed(cls, data: Any) -> Any:
+        """A parameter the model no longer has is an error that says what replaced it, not a silent no-op."""
+        if isinstance(data, dict):
+            for name in sorted(set(data) & REMOVED.keys()):
+                raise ValueError(f"{name!r} was removed: {REMOVED[name]}")
+        return data
 
     noise: float = Field(
         0.05, ge=0.0, le=2.0, description="Std. dev. of the Gaussian noise on each escalation comparison (utility)."
@@ -26,15 +42,6 @@ class Parameters(BaseModel):
     loss_aversion: float = Field(2.0, ge=1.0, le=5.0, description="How much faster trust is lost than gained (>= 1).")
     legal_boost: float = Field(
         0.5, ge=0.0, le=1.0, description="Share of distrust a legally binding form removes, for actors who value it."
-    )
-    patience_days: float = Field(
-        7.0,
-        gt=0.0,
-        le=365.0,
-        description="Days over which the pull of a scheduled meeting halves (shadow of the future).",
-    )
-    talks_value: float = Field(
-        2.0, ge=0.0, le=5.0, description="Weight of a trusted meeting ahead, per unit of the stakes on its agenda."
     )
     alliance_reliability: float = Field(
         0.75, ge=0.0, le=1.0, description="Chance that an ally joins the defence of an attacked treaty partner."

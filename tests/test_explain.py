@@ -27,8 +27,7 @@ from sim.model import DiplomacyModel
 from sim.rules.acceptance import acceptance, acceptance_margin, evaluate, known_war_option
 from sim.rules.coalitions import war_values
 from sim.rules.dynamics import climb_threshold, desired_rung, next_rung
-from sim.rules.peace import peace_gains
-from sim.rules.utility import discounted_change, issue_utilities
+from sim.rules.utility import issue_utilities
 from sim.scenario import Scenario
 from tests.test_cli import cli
 from tests.test_model_cases import actor, config, issue, venue
@@ -87,7 +86,7 @@ def climbs(case: ClimbCase, **ch: float) -> bool:
     gain, loss = np.array([[case.win.sum(), 0.0], [0.0, 0.0]]), np.array([[case.lose.sum(), 0.0], [0.0, 0.0]])
     w = war_values(np.array([case.base, 0.0]), gain, loss, np.array([[p, 0.5], [0.5, 0.5]]), np.diag([k, 0.0]))[0][0, 0]
     w += ch.get("war_offset", 0.0)
-    calm = ch.get("peace", case.peace) + ch.get("talks", case.talks)
+    calm = case.base - ch.get("threatened", case.threatened) + ch.get("talks", case.talks)
     delta = w - ch.get("cost", case.cost) - calm + ch.get("noise", case.noise)
     return bool(
         next_rung(np.array([case.rung]), desired_rung(np.array([delta]), case.war_index, case.band))[0] > case.rung
@@ -113,8 +112,8 @@ def apply_climb_flip(m: Moment, f: Flip) -> bool:
         return climbs(case, noise=f.to_value)
     if group == "war":
         return climbs(case, war_offset=f.to_value - f.from_value)
-    assert group in ("peace", "trust"), f
-    return climbs(case, peace=case.peace - (f.to_value - f.from_value))
+    assert group == "peace" and f.lever == "expected loss if the target attacks", f
+    return climbs(case, threatened=f.to_value)
 
 
 def answer(case: AnswerCase, **ch: Any) -> bool:
@@ -257,12 +256,6 @@ def test_war_values_are_the_sum_of_their_stakes_per_issue():
                 continue
             again = u(i, model.baseline).sum() + p[i, t] * gain[i, t].sum() + (1 - p[i, t]) * loss[i, t].sum()
             assert again - model.threat_cost[i, t] == pytest.approx(model.war[i, t], abs=1e-12)
-    settlement = model.expected_peace()
-    u_base, gains, tau = peace_gains(
-        settlement, model.baseline, model.position, model.salience, model.risk, model.trust, model.competence
-    )
-    again = u_base.sum(axis=1) + discounted_change(gains, model.compliance[None, :], tau)
-    assert np.array_equal(model.peace_values(), again)  # the same arithmetic, in the same order
 
 
 def test_climb_threshold_is_where_next_rung_climbs():

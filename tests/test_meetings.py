@@ -24,6 +24,7 @@ def test_next_meetings_by_hand() -> None:
     assert m.proposer.tolist() == [[-1, 1, 2], [1, -1, 2], [2, 2, -1]]
     assert m.ultimatum.tolist() == [[False, False, True], [False, False, True], [True, True, False]]
     assert m.days.tolist() == [[7.0, 28.0, 7.0], [28.0, 7.0, 7.0], [7.0, 7.0, 7.0]]
+    assert m.venue.tolist() == [[-1, 2, 0], [2, -1, 0], [0, 0, -1]]
     # On step 2 itself the ultimatum counts only for a table answer (same day); otherwise step 3's offer is next.
     later = next_meetings(steps, part, proposers, ultimatum, now=2, step_days=1.0)
     assert later.proposer[0, 2] == 0 and later.days[0, 2] == 1.0 and not later.ultimatum[0, 2]
@@ -32,6 +33,7 @@ def test_next_meetings_by_hand() -> None:
     # Nothing left: no meeting, one step to the next decision.
     none = next_meetings(steps, part, proposers, ultimatum, now=6, step_days=7.0)
     assert not none.exists.any() and (none.proposer == -1).all() and (none.days == 7.0).all()
+    assert (none.venue == -1).all()
 
 
 @st.composite
@@ -65,9 +67,10 @@ def test_next_meetings_matches_a_loop(calendar, now: int, same_day: bool) -> Non
                 order = proposers[v][:1] if ultimatum[v] else proposers[v]
                 if part[v, i] and part[v, t] and (i in order or t in order):
                     first = next(a for a in order if a in (i, t))
-                    found = ((steps[v] - now) * 2.0, ultimatum[v], first)
+                    found = ((steps[v] - now) * 2.0, ultimatum[v], first, v)
                     break
             if found is None:
-                assert not m.exists[i, t] and m.proposer[i, t] == -1 and m.days[i, t] == 2.0
+                assert not m.exists[i, t] and m.proposer[i, t] == -1 and m.days[i, t] == 2.0 and m.venue[i, t] == -1
             else:
-                assert m.exists[i, t] and (m.days[i, t], m.ultimatum[i, t], m.proposer[i, t]) == found
+                got = (m.days[i, t], m.ultimatum[i, t], m.proposer[i, t], m.venue[i, t])
+                assert m.exists[i, t] and got == found

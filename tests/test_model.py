@@ -114,8 +114,8 @@ def test_same_seed_same_json_in_another_process(scenario) -> None:
 
 
 def test_keyword_parameters_override_the_scenario(scenario) -> None:
-    model = DiplomacyModel(scenario, rng=0, noise=0.2, talks_value=1.0)
-    assert model.params.noise == 0.2 and model.params.talks_value == 1.0
+    model = DiplomacyModel(scenario, rng=0, noise=0.2, bloc_pull=0.5)
+    assert model.params.noise == 0.2 and model.params.bloc_pull == 0.5
     assert model.result().params["noise"] == 0.2
 
 

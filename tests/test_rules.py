@@ -29,12 +29,10 @@ from sim.rules.dynamics import (
     move_toward_proposal,
     next_rung,
     pull_toward_bloc,
-    talks_option_value,
     update_trust,
 )
-from sim.rules.peace import expected_settlement, peace_values
 from sim.rules.spoils import consent_intervals, disputes, spoils, war_outcomes
-from sim.rules.utility import compromise, discounted_change, effective_trust, issue_utilities, project
+from sim.rules.utility import compromise, discounted_gains, effective_trust, issue_utilities, project
 from sim.rules.war import CostPriors, survival, win_probability
 
 A = np.asarray
@@ -163,21 +161,21 @@ class TestDiscountedChange:
     def test_gains_discounted_losses_not(self) -> None:
         # tau = 0.4: weights [1 - 1*0.6, 1 (loss), 1 - 0.5*0.6] = [0.4, 1, 0.7]
         # 0.3*0.4 - 0.2 + 0.1*0.7 = 0.12 - 0.2 + 0.07 = -0.01
-        assert discounted_change(self.gains, self.kappa, 0.4) == pytest.approx(-0.01)
+        assert discounted_gains(self.gains, self.kappa, 0.4).sum(axis=-1) == pytest.approx(-0.01)
 
     def test_full_trust_is_plain_sum(self) -> None:
-        assert discounted_change(self.gains, self.kappa, 1.0) == pytest.approx(0.2)
+        assert discounted_gains(self.gains, self.kappa, 1.0).sum(axis=-1) == pytest.approx(0.2)
 
     def test_no_trust_keeps_only_self_enforcing_share(self) -> None:
         # tau = 0: weights [0, 1, 0.5] -> 0 - 0.2 + 0.05
-        assert discounted_change(self.gains, self.kappa, 0.0) == pytest.approx(-0.15)
+        assert discounted_gains(self.gains, self.kappa, 0.0).sum(axis=-1) == pytest.approx(-0.15)
 
     def test_loss_never_discounted(self) -> None:
-        assert discounted_change(A([-0.5]), A([1.0]), 0.0) == pytest.approx(-0.5)
+        assert discounted_gains(A([-0.5]), A([1.0]), 0.0).sum(axis=-1) == pytest.approx(-0.5)
 
     def test_batched_over_rows_with_per_row_trust(self) -> None:
         g = A([[0.3, -0.2], [0.5, 0.5]])
-        out = discounted_change(g, A([1.0, 0.0]), A([[0.5], [0.0]]))
+        out = discounted_gains(g, A([1.0, 0.0]), A([[0.5], [0.0]])).sum(axis=-1)
         # row 0: 0.3*0.5 - 0.2 = -0.05; row 1: 0.5*0 + 0.5*1 (compliance 0) = 0.5
         np.testing.assert_allclose(out, [-0.05, 0.5])
 
@@ -930,35 +928,6 @@ class TestUpdateTrust:
         np.testing.assert_allclose(out, [0.6, 0.0, 1.0])
 
 
-class TestTalksOptionValue:
-    """``v * 2 ** (-d / h) * tau * S`` for one meeting ``d`` days ahead, vectorised over participants."""
-
-    def test_hand_case(self) -> None:
-        # v = 2, d = 7, h = 7, tau = [0.5, 1, 0.2], S = [2, 0.5, 1] -> 2 * 0.5 * [1, 0.5, 0.2] = [1, 0.5, 0.2]
-        out = talks_option_value(7.0, A([0.5, 1.0, 0.2]), A([2.0, 0.5, 1.0]), 7.0, 2.0)
-        np.testing.assert_allclose(out, [1.0, 0.5, 0.2])
-
-    def test_halves_every_patience_days(self) -> None:
-        values = [talks_option_value(d, A([0.5]), A([2.0]), 7.0, 2.0) for d in (0.0, 7.0, 14.0, 21.0)]
-        np.testing.assert_allclose(np.ravel(values), [2.0, 1.0, 0.5, 0.25])
-        # patience 3.5: one week is two half-lives
-        assert np.ravel(talks_option_value(7.0, A([1.0]), A([1.0]), 3.5, 1.0)) == pytest.approx([0.25])
-
-    def test_zero_with_nothing_on_the_table(self) -> None:
-        np.testing.assert_array_equal(talks_option_value(3.0, A([0.9, 0.0]), A([0.0, 1.0]), 7.0, 2.0), [0.0, 0.0])
-        np.testing.assert_array_equal(talks_option_value(3.0, A([0.9]), A([1.0]), 7.0, 0.0), [0.0])
-        assert np.asarray(talks_option_value(3.0, np.zeros(0), np.zeros(0), 7.0, 2.0)).size == 0
-
-    def test_zero_with_no_venues_ahead(self) -> None:
-        from sim.model import DiplomacyModel
-
-        m = DiplomacyModel(rng=0)
-        last = max(m.venues_by_step)
-        np.testing.assert_array_equal(m.talks_values(last), np.zeros(len(m.actor_ids)))
-        np.testing.assert_array_equal(m.talks_values(m.n_steps - 1), np.zeros(len(m.actor_ids)))
-        assert m.talks_values(0).max() > 0.0
-
-
 class TestDesiredRung:
     def test_war_when_net_nonnegative(self) -> None:
         np.testing.assert_array_equal(desired_rung(A([0.0, 0.3, 100.0]), 4, 0.25), [4, 4, 4])
@@ -987,59 +956,3 @@ class TestNextRung:
         for _ in range(4):
             cur = next_rung(cur, want)
         np.testing.assert_array_equal(cur, want)
-
-
-class TestExpectedSettlement:
-    """Compromise of positions, projected into the competent actors' red lines; agreed values kept."""
-
-    def test_compromise_inside_red_lines(self) -> None:
-        # Two actors, capabilities 1 and 3, salience 1: x = (1*0 + 3*1) / 4 = 0.75.
-        # A holds competence with red line [0, 0.6]: the settlement is projected to 0.6.
-        pos, cap, sal = A([[0.0], [1.0]]), A([1.0, 3.0]), A([[1.0], [1.0]])
-        comp = np.array([[True], [False]])
-        y = expected_settlement(
-            pos, cap, sal, comp, A([[0.0], [0.0]]), A([[0.6], [1.0]]), A([0.2]), np.array([False]), [None]
-        )
-        assert y[0] == pytest.approx(0.6)
-
-    def test_disjoint_red_lines_keep_the_baseline_and_agreed_values_stay(self) -> None:
-        pos, cap, sal = A([[0.0, 0.0], [1.0, 1.0]]), A([1.0, 1.0]), A([[1.0, 1.0], [1.0, 1.0]])
-        comp = np.ones((2, 2), dtype=bool)
-        lo, hi = A([[0.0, 0.0], [0.8, 0.0]]), A([[0.2, 1.0], [1.0, 1.0]])
-        y = expected_settlement(pos, cap, sal, comp, lo, hi, A([0.5, 0.3]), np.array([False, True]), [None, None])
-        np.testing.assert_allclose(y, [0.5, 0.3])
-
-    def test_indivisible_issue_takes_the_nearest_allowed_value(self) -> None:
-        pos, cap, sal = A([[0.0], [1.0]]), A([1.0, 2.0]), A([[1.0], [1.0]])
-        comp = np.ones((2, 1), dtype=bool)
-        y = expected_settlement(
-            pos, cap, sal, comp, A([[0.0], [0.0]]), A([[1.0], [1.0]]), A([0.0]), np.array([False]), [[0.0, 1.0]]
-        )
-        assert y[0] == 1.0  # compromise 2/3 -> nearest allowed value 1
-
-
-class TestPeaceValues:
-    """``V_i = U_i(b) + sum_j w_ij [u_ij(y_j) - u_ij(b_j)]``, gains weighted by trust in the others who decide j."""
-
-    def test_gains_discounted_by_trust_losses_not(self) -> None:
-        # A wants 0, B wants 1; baseline 0.5; settlement 0.2. Both competent, compliance 1.
-        # A: U(b) = -0.5, gain 0.3 discounted by trust 0.4 -> -0.5 + 0.12 = -0.38.
-        # B: U(b) = -0.5, loss -0.3 in full -> -0.8.
-        trust = A([[1.0, 0.4], [0.9, 1.0]])
-        v = peace_values(
-            A([0.2]),
-            A([0.5]),
-            A([[0.0], [1.0]]),
-            A([[1.0], [1.0]]),
-            A([1.0, 1.0]),
-            trust,
-            np.ones((2, 1), bool),
-            A([1.0]),
-        )
-        np.testing.assert_allclose(v, [-0.38, -0.8])
-
-    def test_sole_decider_needs_no_trust(self) -> None:
-        trust = A([[1.0, 0.0], [0.0, 1.0]])
-        comp = np.array([[True], [False]])
-        v = peace_values(A([0.2]), A([0.5]), A([[0.0], [1.0]]), A([[1.0], [1.0]]), A([1.0, 1.0]), trust, comp, A([1.0]))
-        assert v[0] == pytest.approx(-0.2)  # A alone decides: its gain is certain

@@ -127,7 +127,7 @@ def test_parameter_table_lists_every_parameter_with_its_value_and_meaning():
     row = table.set_index("parameter").loc["noise"]
     assert row["value"] == 0.12 and row["set on the page"] == "yes"
     assert row["meaning"] == Parameters.model_fields["noise"].description != ""
-    assert table.set_index("parameter").loc["talks_value", "set on the page"] == ""
+    assert table.set_index("parameter").loc["bloc_pull", "set on the page"] == ""
     assert (table["value"] == [float(getattr(model.params, n)) for n in Parameters.model_fields]).all()
 
 
@@ -142,10 +142,10 @@ def test_default_controls_follow_the_environment(monkeypatch, tmp_path):
 
 
 def test_viz_model_applies_parameters_as_overrides_of_the_file():
-    model = VizModel(scenario_file=VALIDATION, seed="3", noise=0.30000000000000004, talks_value=2.0)
+    model = VizModel(scenario_file=VALIDATION, seed="3", noise=0.30000000000000004, bloc_pull=0.2)
     assert model.seed == 3
     assert model.params.noise == 0.3  # slider noise rounded away
-    assert model.overrides == {"noise": 0.3}  # talks_value is the file's own value
+    assert model.overrides == {"noise": 0.3}  # bloc_pull is the file's own value
     assert model.config.parameters.noise == 0.3  # in the scenario itself, as `--set` does
     assert model.config_path == BUNDLED_CONFIGS / VALIDATION
 
@@ -223,7 +223,7 @@ def _run_cli(argv: list[str], capsys) -> dict[str, Any]:
     "controls",
     [
         {"seed": "5"},
-        {"seed": "11", "noise": 0.12, "talks_value": 1.5, "patience_days": 10.0},
+        {"seed": "11", "noise": 0.12, "bloc_pull": 0.5, "breach_cost": 2.0},
     ],
 )
 def test_export_command_reproduces_the_run(controls, capsys):

@@ -81,19 +81,6 @@ def update_trust(trust: Array | float, good: Array | float, bad: Array | float, 
     return np.clip(trust + gain * good - loss_aversion * gain * bad, 0.0, 1.0)
 
 
-def talks_option_value(days: float, trust: Array, stakes: Array, patience_days: float, talks_value: float) -> Array:
-    """Value of waiting for a scheduled meeting: ``v * 2 ** (-d / h) * tau * S``.
-
-    The shadow of the future (Axelrod 1984; Fearon 1998): while a meeting lies ahead, an actor
-    has reason to wait rather than fight. It weighs what is on the table there (``S``, its salience
-    summed over the open agenda issues) by ``v``, by how far it trusts those it will meet (``tau``,
-    mean trust) and by the days ``d`` until the meeting, the pull halving every ``h`` days
-    (patience). The model takes, for each actor, the most valuable meeting ahead. Vectorised
-    over participants.
-    """
-    return talks_value * 0.5 ** (days / patience_days) * trust * stakes
-
-
 def desired_rung(net_war_value: Array, war_index: int, band: float) -> Array:
     """The rung an actor would choose toward each target, from the net value of war.
 

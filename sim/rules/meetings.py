@@ -2,7 +2,7 @@
 
 Actors look one meeting ahead (lookahead 1, a documented bound on rationality): for each ordered pair, the first
 venue after the current decision point in which one of the two proposes to the other, how many days away it is,
-its format and the pair's proposer there. The continuation (``sim.rules.continuation``) reads it.
+its format, the pair's proposer there and which venue it is. The continuation (``sim.rules.continuation``) reads it.
 
 Pure numpy functions and small frozen dataclasses; no Mesa.
 """
@@ -26,6 +26,7 @@ class NextMeeting:
     exists: Array  # bool
     ultimatum: Array  # bool: the meeting is an ultimatum (rejection is war)
     proposer: Array  # int: the pair's proposer there (i or t); -1 where there is no meeting
+    venue: Array  # int: the meeting's index in the venues given; -1 where there is none
 
 
 def next_meetings(
@@ -43,6 +44,7 @@ def next_meetings(
         exists_it = any venue v, step_v >= now (> now), with i, t in v and a proposer of v among {i, t}
         days_it   = (step_v - now) * step_days for the first such v, else step_days (the next decision)
         proposer_it = the one of i, t that comes first in v's proposing order
+        venue_it = v (its index in the venues given), -1 if none
 
     Venues are given in the order they are held. ``venue_participants`` is ``(V, n)`` bool; ``venue_proposers``
     lists each venue's proposing order, chair first (``venues.hold``: every participant in turn, chair first);
@@ -68,6 +70,7 @@ def next_meetings(
     exists = np.zeros((n, n), dtype=bool)
     ultimatum = np.zeros((n, n), dtype=bool)
     proposer = np.full((n, n), -1, dtype=int)
+    venue = np.full((n, n), -1, dtype=int)
     # Latest venue first, so that each earlier venue overwrites: the first one held wins.
     for v in reversed(range(steps.size)):
         if steps[v] < now or (steps[v] == now and not same_day):
@@ -81,6 +84,7 @@ def next_meetings(
         meet &= idx[:, None] != idx[None, :]
         days[meet] = (steps[v] - now) * step_days
         exists[meet] = True
+        venue[meet] = v
         ultimatum[meet] = ult
         proposer[meet] = np.where(rank[:, None] < rank[None, :], idx[:, None], idx[None, :])[meet]
-    return NextMeeting(days, exists, ultimatum, proposer)
+    return NextMeeting(days, exists, ultimatum, proposer, venue)

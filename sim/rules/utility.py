@@ -50,11 +50,6 @@ def discounted_gains(gains: Array, compliance: Array, trust: Array | float) -> A
     return weight * gains
 
 
-def discounted_change(gains: Array, compliance: Array, trust: Array | float) -> Array:
-    """Value of a change from the baseline: ``discounted_gains`` summed over the last axis."""
-    return discounted_gains(gains, compliance, trust).sum(axis=-1)
-
-
 def compromise(position: Array, capability: Array, salience: Array) -> Array:
     """Expected outcome of collective bargaining: the capability x salience weighted mean.
 

@@ -1,0 +1,180 @@
+"""What every actor can get toward every other, as the model computes it from its state each step.
+
+``Dyads`` is a mixin of ``DiplomacyModel``: the spoils and war values of every ordered pair (ODD 7.4, 7.5),
+each actor's belief that another would attack it (7.14, 7.19), and the one account of what an actor compares
+war with (``sim.rules.values``; 7.14), recomputed only when something they read has changed. The rules are in
+``sim.rules``; this module gathers their inputs from the model's arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+
+from sim.rules import values as dyad
+from sim.rules.beliefs import posterior_survival
+from sim.rules.coalitions import coalition_win_probability, war_values
+from sim.rules.frontier import frontier
+from sim.rules.meetings import NextMeeting, next_meetings
+from sim.rules.spoils import consent_intervals, disputes, spoils_by_issue, war_outcomes
+from sim.rules.utility import issue_utilities
+
+T = TypeVar("T")
+
+
+class Dyads:
+    """War values, attack beliefs and the value of not attacking, for ``DiplomacyModel``."""
+
+    # State this mixin reads (set by the model's ``_build_arrays`` and ``__init__``).
+    position: np.ndarray
+    salience: np.ndarray
+    risk: np.ndarray
+    red_low: np.ndarray
+    red_high: np.ndarray
+    baseline: np.ndarray
+    party: np.ndarray
+    capability: np.ndarray
+    competence: np.ndarray
+    compliance: np.ndarray
+    allowed: list[Any]
+    agreed: np.ndarray
+    trust: np.ndarray
+    linked: np.ndarray
+    reliability: np.ndarray
+    perception: np.ndarray
+    threat_cost: np.ndarray
+    can_fight: np.ndarray
+    private_cost: np.ndarray
+    belief_lo: np.ndarray
+    belief_hi: np.ndarray
+    priors: Any
+    params: Any
+    config: Any
+    venue_steps: np.ndarray
+    venue_parts: np.ndarray
+    venue_agenda: np.ndarray
+    venue_proposers: list[list[int]]
+    venue_ultimatum: np.ndarray
+    _war_key: bytes | None
+    _memos: dict[str, tuple[bytes, Any]]
+
+    def u_base(self) -> np.ndarray:
+        """``U_i(b)``, each actor's value of the current baseline, ``(n,)``."""
+        return issue_utilities(self.baseline[None, :], self.position, self.salience, self.risk).sum(axis=1)
+
+    def win_matrix(self) -> np.ndarray:
+        """``P[i, t]``: the chance ``i`` believes it has of prevailing when it attacks ``t``, ``t``'s committed
+        defenders joining with their reliability (ODD 7.4; misperception included)."""
+        local = np.repeat(self.capability[:, None], len(self.capability), axis=1)
+        return coalition_win_probability(local, self.reliability, self.perception)
+
+    def _consent(self) -> tuple[np.ndarray, np.ndarray]:
+        return consent_intervals(
+            self.position, self.salience, self.red_low, self.red_high, self.baseline, self.competence, self.allowed
+        )
+
+    def _disputes(self, lo: np.ndarray, hi: np.ndarray) -> tuple[Any, np.ndarray]:
+        won = war_outcomes(self.position, self.salience, lo, hi, self.baseline, self.competence, self.allowed)
+        return won, disputes(won.x_win, won.z, self.position, self.salience, self.risk, self.competence)
+
+    def spoils_by_issue(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per issue, what ``i`` would gain by defeating ``t`` and lose if ``t`` defeated it, ``(n, n, m)``: only
+        the issues in dispute change, and the victor takes only the loser's consent (ODD 7.5)."""
+        won, disputed = self._disputes(*self._consent())
+        bound = self.party * self.params.breach_cost
+        return spoils_by_issue(won.x_win, disputed, self.position, self.salience, self.risk, self.baseline, bound)
+
+    def _refresh_war(self) -> None:
+        """Spoils, war values of attacker and target, and each actor's best war (ODD 7.4, 7.5)."""
+        # Everything they depend on that can change during a run; unchanged since the last refresh, nothing to do.
+        key = b"".join(a.tobytes() for a in (self.position, self.salience, self.baseline, self.party, self.capability))
+        if key == self._war_key:
+            return
+        self._war_key = key
+        self.consent_lo, self.consent_hi = self._consent()
+        won, self.disputed = self._disputes(self.consent_lo, self.consent_hi)
+        bound = self.party * self.params.breach_cost
+        gain, loss = spoils_by_issue(
+            won.x_win, self.disputed, self.position, self.salience, self.risk, self.baseline, bound
+        )
+        self.gain, self.loss = gain.sum(axis=2), loss.sum(axis=2)
+        self.u_base_sum = self.u_base()
+        self.war, self.war_def = war_values(self.u_base_sum, self.gain, self.loss, self.win_matrix(), self.threat_cost)
+        # War is fought only over what divides the two sides: nothing to gain, no attack.
+        self.attackable = self.can_fight & (self.gain > 0.0)
+        masked = np.where(self.attackable, self.war, -np.inf)
+        self.best_war = np.where(self.attackable.any(axis=1), masked.max(axis=1), -np.inf)
+
+    def _memo(self, name: str, key: bytes, compute: Callable[[], T]) -> T:
+        """``compute()``, or its last value if ``key`` (the bytes of everything it reads) is unchanged: most days
+        of a long crisis change nothing the values depend on."""
+        last = self._memos.get(name)
+        if last is None or last[0] != key:
+            last = self._memos[name] = (key, compute())
+        return last[1]
+
+    def attack_beliefs(self) -> np.ndarray:
+        """``pi[i, t]``: ``i``'s belief that ``t`` would attack it if talks fail, ``P_i(c_t < W[t, i] - U_t(b))``
+        under ``i``'s posterior (ODD 7.14, 7.19); 0 where ``t`` has nothing to gain by it."""
+        pr = self.priors
+        holds = posterior_survival(
+            pr.kind, pr.low, pr.mode, pr.high, self.belief_lo, self.belief_hi, self.war.T - self.u_base_sum
+        )
+        return np.where(self.attackable.T, 1.0 - holds, 0.0)
+
+    def next_meeting(self, t: int) -> NextMeeting:
+        """Every pair's next meeting after the venues of step ``t`` (``meetings.next_meetings``)."""
+        return next_meetings(
+            self.venue_steps,
+            self.venue_parts,
+            self.venue_proposers,
+            self.venue_ultimatum,
+            t,
+            self.config.calendar.step_days,
+        )
+
+    def dyad_values(self, t: int) -> dyad.DyadValues:
+        """What each actor compares war on every other with after the venues of step ``t`` (ODD 7.14), with the
+        fallback and the talks' worth (``sim.rules.values``); recomputed only when an input changed."""
+        meeting = self.next_meeting(t)
+        state = (self.belief_lo, self.belief_hi, self.trust, self.agreed, meeting.days, meeting.proposer, meeting.venue)
+        key = (self._war_key or b"") + b"".join(a.tobytes() for a in state)
+        return self._memo("values", key, lambda: self._dyad_values(meeting))
+
+    def _dyad_values(self, meeting: NextMeeting) -> dyad.DyadValues:
+        # The issues each pair's next meeting can settle: its agenda, less what is agreed.
+        open_issues = self.venue_agenda[np.maximum(meeting.venue, 0)] & ~self.agreed
+        fr = frontier(
+            self.position,
+            self.salience,
+            self.risk,
+            self.red_low,
+            self.red_high,
+            self.baseline,
+            self.allowed,
+            self.consent_lo,
+            self.consent_hi,
+            self.disputed,
+            self.gain,
+            self.loss,
+            self.linked,
+            open_issues,
+            self.compliance,
+            self.trust,
+        )
+        pr = self.priors
+        return dyad.values(
+            self.private_cost,
+            self.war,
+            self.war_def,
+            self.u_base_sum,
+            self.attackable,
+            self.attack_beliefs(),
+            dyad.Priors(pr.kind, pr.low, pr.mode, pr.high),
+            self.belief_lo,
+            self.belief_hi,
+            fr,
+            meeting,
+        )

@@ -1,0 +1,158 @@
+"""One account of what each actor can get toward every other (docs/design/bargaining.md §3.1; ODD 7.14).
+
+For every ordered pair ``(i, t)`` this module assembles the pieces of ``sim.rules.continuation`` into the one
+number the ladder compares war with: the value to ``i`` of not attacking ``t`` now, ``K_it``. Where the two meet
+again at a venue that can settle something between them (``meetings.next_meetings``, ``frontier.frontier``),
+``K`` is the continuation ``C_it(c_i)`` of design §3.6: the screening game at that meeting, then the fallback;
+elsewhere it is the fallback of waiting, the status quo less the expected loss should ``t`` attack. Trust enters
+once, in the frontier's values (``frontier``); talks are worth what beliefs say a settlement there would add,
+never a hand-set bonus.
+
+Shapes: ``n`` actors; an ``(n, n)`` array is indexed ``[i, t]``: ``i``'s value toward ``t``, ``i``'s belief
+about ``t``. Pure numpy functions and small frozen dataclasses; no Mesa.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.rules.continuation import FallbackTerms, Party, continuation_value
+from sim.rules.frontier import Frontier
+from sim.rules.meetings import NextMeeting
+from sim.rules.screening import Posterior, Screen
+from sim.rules.utility import Array
+
+OPTION_TOL = 1e-12  # a meeting worth less than this over the fallback settles nothing worth waiting for
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Every actor's prior over its private cost, ``(n,)`` each (``war.CostPriors``' fields)."""
+
+    kind: Array
+    low: Array
+    mode: Array
+    high: Array
+
+
+@dataclass(frozen=True)
+class DyadValues:
+    """What ``values`` returns, every array ``(n, n)`` indexed ``[i, t]``."""
+
+    calm: Array  # K_it: the value of not attacking t now, at i's own cost
+    fallback: Array  # F_it: keep the status quo while t may attack (no meeting that settles anything)
+    option: Array  # K_it - F_it: what the talks ahead are worth to i (0 without a useful meeting)
+    talks: Array  # bool: K comes from a meeting ahead (its continuation), not from the fallback
+
+
+def posteriors(priors: Priors, belief_lo: Array, belief_hi: Array) -> Posterior:
+    """``[k, r]``: ``k``'s posterior on ``r``'s cost, ``r``'s prior truncated to ``[belief_lo, belief_hi]``
+    (ODD 7.19)."""
+    return Posterior(
+        priors.kind[None, :], priors.low[None, :], priors.mode[None, :], priors.high[None, :], belief_lo, belief_hi
+    )
+
+
+def screens(fr: Frontier, u_base: Array, W_def: Array, attack_belief: Array, ultimatum: Array) -> Screen:
+    """``[k, r]``: the game at the pair's meeting when ``k`` proposes to ``r`` (design §3.6; ``screening.Screen``).
+
+    The frontier's ends and rate seen from ``k`` (``v_max = V_max[k, r]``, ``v_min_r = V_min[r, k]``,
+    ``v_max_r = V_max[r, k]``, ``lam = lam[k, r]``) and ``r``'s offer map, the offer type ``y`` is indifferent about:
+
+        v_r(y) = reservation - pi y,   reservation = U_r(b) - pi (U_r(b) - W^d_rk),   pi = pi_rk
+
+    with ``pi_rk`` = ``attack_belief[r, k]``, ``r``'s belief that ``k`` would attack it if the talks fail (common
+    knowledge: beliefs are public, ODD 7.19); at an ultimatum rejection is war, ``pi = 1``. No audience cost yet
+    (design step 7). Offers are continuous along the line: indivisible issues are priced by the line through
+    their ends (the design's finite offer sets are not wired).
+    """
+    pi = np.where(ultimatum, 1.0, attack_belief.T)
+    U_r = u_base[None, :]
+    reservation = U_r - pi * (U_r - W_def.T)
+    return Screen(
+        v_max=fr.V_max,
+        v_min_r=fr.V_min.T,
+        v_max_r=fr.V_max.T,
+        lam=fr.lam,
+        feasible=fr.feasible,
+        reservation=reservation,
+        slope=pi,
+    )
+
+
+def values(
+    cost: Array,
+    W_att: Array,
+    W_def: Array,
+    u_base: Array,
+    attackable: Array,
+    attack_belief: Array,
+    priors: Priors,
+    belief_lo: Array,
+    belief_hi: Array,
+    fr: Frontier,
+    meeting: NextMeeting,
+) -> DyadValues:
+    """``K_it``, what ``i`` of cost ``c_i`` compares an attack on ``t`` with (design §3.1, §3.6; ODD 7.14):
+
+        F_it = U_i(b) - pi_it (U_i(b) - W^d_it + c_i)                   the fallback of waiting
+        K_it = C_it(c_i)   if i and t meet again at a venue that can settle something between them
+                           and the continuation differs from F_it by more than 1e-12,
+             = F_it        otherwise
+
+    with ``C_it`` ``continuation.continuation_value``: at the meeting the pair's proposer (``meeting.proposer``)
+    screens the other's cost on its posterior (``screens``, ``posteriors``), and after it the crisis ends in the
+    general fallback ``max(W^a - c, F)`` (an attack after failed talks). No holding cost yet (design step 7):
+    waiting for the meeting is free. ``W_att[i, t]`` is ``i``'s value of the war it starts on ``t``,
+    ``W_def[i, t]`` its value of the war ``t`` starts; ``attackable[i, t]`` that ``i`` has something to gain
+    (``G_it > 0``); ``attack_belief[i, t] = pi_it``, ``i``'s belief that ``t`` would attack it.
+
+    Why the fallback of waiting leaves out attacking: without a meeting, attacking tomorrow is worth what
+    attacking today is (no build-up yet), so it is dominated and left out (design §3.6); the ladder then compares
+    attacking now with waiting. With a useful meeting ahead ``K >= max(W^a - c, F)`` except at an ultimatum,
+    where rejection is war and the meeting can be worth less than the fallback (the design's one exception).
+
+    Sources: Fearon (1995) (war against the status quo; the ultimatum), Powell (1996) (screening offers), Fearon
+    (1998) (the shadow of the future, here derived from the meeting, not set).
+    """
+    c = np.asarray(cost, dtype=float)[:, None]
+    U = u_base[:, None]
+    fallback = U - attack_belief * (U - W_def + c)
+    # The ultimatum binds only if its author has something to gain by war (ODD 7.8).
+    i_proposes = meeting.proposer == np.arange(len(u_base))[:, None]
+    ultimatum = meeting.ultimatum & np.where(i_proposes, attackable, attackable.T)
+    useful = meeting.exists & fr.feasible
+    calm, talks = fallback, np.zeros_like(useful)
+    if useful.any():
+        post = posteriors(priors, belief_lo, belief_hi)
+        game = screens(fr, u_base, W_def, attack_belief, ultimatum)
+        own = Party(FallbackTerms(W_att, W_def, U, attack_belief, attackable), game, post, 0.0)
+        other = Party(
+            FallbackTerms(W_att.T, W_def.T, u_base[None, :], attack_belief.T, attackable.T),
+            _transposed(game),
+            _transposed_posterior(post),
+            0.0,
+        )
+        C = continuation_value(c, own, other, meeting.days, useful, i_proposes, ultimatum)
+        talks = useful & (np.abs(C - fallback) > OPTION_TOL)
+        calm = np.where(talks, C, fallback)
+    return DyadValues(calm=calm, fallback=fallback, option=calm - fallback, talks=talks)
+
+
+def _transposed(game: Screen) -> Screen:
+    """The same games indexed ``[r, k]``: for the pair ``(i, t)``, the game in which ``t`` proposes to ``i``."""
+    return Screen(
+        **{
+            f: np.asarray(getattr(game, f)).T
+            for f in ("v_max", "v_min_r", "v_max_r", "lam", "feasible", "reservation", "slope")
+        }
+    )
+
+
+def _transposed_posterior(post: Posterior) -> Posterior:
+    """``[t, i]`` posteriors indexed ``[i, t]``: for the pair ``(i, t)``, ``t``'s posterior on ``i``'s cost."""
+    n = np.shape(post.q_lo)[0]
+    full = (np.broadcast_to(np.asarray(x), (n, n)).T for x in (post.kind, post.low, post.mode, post.high))
+    return Posterior(*full, np.asarray(post.q_lo).T, np.asarray(post.q_hi).T)
