@@ -71,6 +71,7 @@ class DiplomacyModel(Dyads, mesa.Model):
         # belief_lo[k, i], belief_hi[k, i]: k's posterior over i's cost is the prior truncated to these quantiles.
         self.belief_lo, self.belief_hi = np.zeros((n, n)), np.ones((n, n))
         self.initial_position = self.position.copy()
+        self.demand = self.position.copy()  # until an actor tables or accepts something, its ideal point
         self.day = 0  # index of the next calendar step to simulate
         self.outcome: str | None = None
         self.escalation: dict[str, Any] | None = None
@@ -83,6 +84,7 @@ class DiplomacyModel(Dyads, mesa.Model):
             model_reporters={
                 "date": lambda m: m.date.isoformat(),
                 "positions": lambda m: m.position.copy(),
+                "demand": lambda m: m.demand.copy(),
                 "trust": lambda m: m.trust.copy(),
                 "rungs": lambda m: m.rung.copy(),
                 "agreed": lambda m: m.agreed.copy(),
@@ -119,7 +121,6 @@ class DiplomacyModel(Dyads, mesa.Model):
                 if pos.red_line is not None:
                     self.red_low[i, j], self.red_high[i, j] = pos.red_line
         self.risk = np.array([a.traits.risk_attitude for a in sc.actors])
-        self.flexibility = np.array([a.traits.flexibility for a in sc.actors])
         self.linked = np.zeros((n, m), dtype=bool)  # the open issues an actor refuses to see left out
         for i, a in enumerate(sc.actors):
             self.linked[i, [self.issue_index[j] for j in a.traits.linkage]] = True
@@ -390,14 +391,14 @@ class DiplomacyModel(Dyads, mesa.Model):
         )
 
     def positions_frame(self) -> pd.DataFrame:
-        """Per-step positions, long form: step, date, actor, issue, position."""
+        """Per-step positions (ideal points) and demands, long form: step, date, actor, issue, position, demand."""
         df = self.datacollector.get_model_vars_dataframe()
         rows = [
-            (s, d, self.actor_ids[i], self.issue_ids[j], float(a[i, j]))
-            for s, (d, a) in enumerate(zip(df["date"], df["positions"], strict=True))
+            (s, d, self.actor_ids[i], self.issue_ids[j], float(a[i, j]), float(x[i, j]))
+            for s, (d, a, x) in enumerate(zip(df["date"], df["positions"], df["demand"], strict=True))
             for i, j in zip(*np.nonzero(self.salience > 0), strict=True)
         ]
-        return pd.DataFrame(rows, columns=["step", "date", "actor", "issue", "position"])
+        return pd.DataFrame(rows, columns=["step", "date", "actor", "issue", "position", "demand"])
 
     def dyads_frame(self, name: str) -> pd.DataFrame:
         """Per-step dyadic values (``trust`` or ``rungs``), long form: step, date, actor, target, value."""

@@ -9,8 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Parameters that rules derived in their place (docs/design/bargaining.md §0), and what replaced them.
 REMOVED = {
-    name: "the value of the talks ahead is now derived from the pair's next meeting (docs/ODD.md 7.14), not set"
-    for name in ("talks_value", "patience_days")
+    **{
+        name: "the value of the talks ahead is now derived from the pair's next meeting (docs/ODD.md 7.14), not set"
+        for name in ("talks_value", "patience_days")
+    },
+    "concession_rate": "positions no longer move toward proposals; they move only by bloc coordination, and what"
+    " an actor tables or accepts is recorded as its demand (docs/ODD.md 7.10)",
 }
 
 
@@ -33,9 +37,6 @@ class Parameters(BaseModel):
     )
     rung_band: float = Field(
         0.1, ge=0.001, le=2.0, description="Utility gap between the war rung and each rung below it."
-    )
-    concession_rate: float = Field(
-        0.5, ge=0.0, le=1.0, description="Largest share of the gap a position moves toward a proposal."
     )
     bloc_pull: float = Field(0.2, ge=0.0, le=1.0, description="Pull of members toward their bloc's position, per step.")
     trust_gain: float = Field(0.1, ge=0.0, le=1.0, description="Trust gained for a full concession (reciprocity).")

@@ -138,7 +138,11 @@ class Position(Strict):
 class Traits(Strict):
     """Behavioural traits; each defaults to the neutral value."""
 
-    flexibility: Unit = Field(default=0.5, description="Scales how far positions move toward others' proposals.")
+    flexibility: Unit = Field(
+        default=0.5,
+        description="Openness to concessions; kept for the reciprocator policy (docs/design/bargaining.md §3.8), "
+        "read by no rule since positions stopped moving toward proposals.",
+    )
     resolve: Unit = Field(default=0.5, description="Scales the credibility of this actor's threats.")
     risk_attitude: Annotated[float, Field(ge=0.5, le=3.0)] = Field(
         default=1.0, description="Exponent on distance in utilities: 1 neutral, >1 risk-averse."

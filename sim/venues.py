@@ -16,7 +16,7 @@ import numpy as np
 
 from sim.rules.acceptance import Evaluation, Side, cost_threshold
 from sim.rules.bargaining import Group, Problem, Proposal, rule_met
-from sim.rules.dynamics import concession, move_toward_proposal, update_trust
+from sim.rules.dynamics import concession, update_trust
 from sim.rules.utility import compromise, issue_utilities
 from sim.scenario_parts import Venue
 from sim.world import World
@@ -130,6 +130,7 @@ def _table(world: World, meeting: Meeting, k: int, open_issues: np.ndarray) -> T
 def _decide(world: World, meeting: Meeting, tabled: Tabled) -> None:
     """Recipients respond; the package is adopted by the venue's rule; agreements bind."""
     k, others, proposal = tabled.proposer, tabled.recipients, tabled.proposal
+    _demand(world, [k], proposal.values, proposal.include)
     accepted_groups: list[bool] = []
     yes: set[int] = {k}
     for r, group in zip(others, tabled.groups, strict=True):
@@ -138,6 +139,8 @@ def _decide(world: World, meeting: Meeting, tabled: Tabled) -> None:
         for s, ev in zip(sides, evals, strict=True):
             _log_decision(world, meeting, tabled, ev, s, tabled.problem)
             _observed(world, s, ev, tabled.problem)
+        said_yes = [world.index_of[s.id] for s, ev in zip(sides, evals, strict=True) if ev.accepted]
+        _demand(world, said_yes, proposal.values, proposal.include)
         ok = evals[0].accepted and rule_met([e.accepted for e in evals[1:]], group.rule)
         accepted_groups.append(ok)
         if ok:
@@ -159,7 +162,7 @@ def _decide(world: World, meeting: Meeting, tabled: Tabled) -> None:
         _bind(world, meeting, tabled, yes)
     elif not adopted and meeting.ultimatum:
         world.record_war(k, others[0], meeting.step)
-    _after_proposal(world, tabled)
+    _reciprocate(world, tabled)
 
 
 def _bind(world: World, meeting: Meeting, tabled: Tabled, yes: set[int]) -> None:
@@ -172,6 +175,7 @@ def _bind(world: World, meeting: Meeting, tabled: Tabled, yes: set[int]) -> None
         world.agreed[j] = True
         world.baseline[j] = proposal.values[j]
         world.party[bound, j] = 1.0
+        world.demand[bound, j] = proposal.values[j]
         world.agreements.append(
             {
                 "issue": world.issue_ids[j],
@@ -212,28 +216,24 @@ def _observed(world: World, side: Side, ev: Evaluation, problem: Problem) -> Non
     world.learn(world.index_of[side.id], theta, ev.accepted)
 
 
-def _after_proposal(world: World, tabled: Tabled) -> None:
-    """Positions move toward the proposal; trust answers concessions (reciprocity)."""
+def _reciprocate(world: World, tabled: Tabled) -> None:
+    """Trust answers concessions (reciprocity, ODD 7.11). Positions do not move (ODD 7.10)."""
     p, k, proposal = world.params, tabled.proposer, tabled.proposal
-    before = world.position.copy()
+    # A proposer with no stance on an issue concedes nothing there: measure from the baseline.
+    stance = np.where(world.salience[k] > 0, world.position[k], world.baseline)
     for r in tabled.recipients:
-        share = world.capability[k] / max(world.capability[k] + world.capability[r], 1e-12)
-        world.position[r] = move_toward_proposal(
-            before[r],
-            proposal.values,
-            proposal.include,
-            world.salience[r],
-            world.red_low[r],
-            world.red_high[r],
-            p.concession_rate,
-            world.flexibility[r],
-            world.trust[r, k],
-            share,
-        )
-        # A proposer with no stance on an issue concedes nothing there: measure from the baseline.
-        stance = np.where(world.salience[k] > 0, before[k], world.baseline)
-        good = concession(before[r], stance, proposal.values, proposal.include, world.salience[r])
+        good = concession(world.position[r], stance, proposal.values, proposal.include, world.salience[r])
         world.trust[r, k] = update_trust(world.trust[r, k], good, 0.0, p.trust_gain, p.loss_aversion)
+
+
+def _demand(world: World, actors: list[int], values: np.ndarray, include: np.ndarray) -> None:
+    """What ``actors`` tabled, accepted or agreed to on the included issues becomes their demand there, and a
+    bloc's demand its members' on the issues they share with it (ODD 7.10): recorded and shown, read by no rule."""
+    for i in actors:
+        world.demand[i, include] = values[include]
+        for x in world.members.get(i, []):
+            shared = include & (world.salience[x] > 0)
+            world.demand[x, shared] = values[shared]
 
 
 def _log_decision(

@@ -68,10 +68,10 @@ class World(Protocol):
     index_of: dict[str, int]
     issue_index: dict[str, int]
     capability: np.ndarray  # (n,)
-    position: np.ndarray  # (n, m)
+    position: np.ndarray  # (n, m) ideal points: moved only by bloc coordination (ODD 7.10, 7.12)
+    demand: np.ndarray  # (n, m) what each last tabled, accepted or agreed to, per issue (ODD 7.10); read by no rule
     salience: np.ndarray  # (n, m)
     risk: np.ndarray  # (n,)
-    flexibility: np.ndarray  # (n,)
     red_low: np.ndarray  # (n, m)
     red_high: np.ndarray  # (n, m)
     trust: np.ndarray  # (n, n): trust[i, k] is i's trust in k

@@ -78,7 +78,7 @@ def test_datacollector_frames(scenario) -> None:
     model = DiplomacyModel(scenario, rng=0)
     model.run(max_steps=12)
     positions = model.positions_frame()
-    assert set(positions.columns) == {"step", "date", "actor", "issue", "position"}
+    assert set(positions.columns) == {"step", "date", "actor", "issue", "position", "demand"}
     assert positions["step"].nunique() == 12 and positions["position"].between(0, 1).all()
     trust = model.dyads_frame("trust")
     assert trust["trust"].between(0, 1).all() and len(trust) == 12 * 8 * 7
@@ -123,19 +123,6 @@ def test_removing_a_venue_by_set(scenario) -> None:
     sc = load_scenario(None, {"venues.geneva_ssd": None})
     result = DiplomacyModel(sc, rng=0).run()
     assert "geneva_ssd" not in {v["id"] for v in result.venues}
-
-
-@pytest.mark.legacy  # depends on positions drifting toward proposals; issue 11 step 8 removes the drift
-def test_partial_agreements_happen() -> None:
-    """Without Russia's enlargement red line, some issues are agreed at one venue and others later."""
-    overrides = {f"actors.RUS.positions.{i}.red_line": None for i in ("nato_ukraine", "nato_georgia")}
-    sc = load_scenario(None, overrides)
-    partial = 0
-    for seed in range(5):
-        agreements = DiplomacyModel(sc, rng=seed).run().agreements
-        first_venue = [a for a in agreements if a["venue"] == agreements[0]["venue"]] if agreements else []
-        partial += 0 < len(first_venue) < len(agreements)
-    assert partial > 0
 
 
 def test_beliefs_are_common_and_always_contain_the_truth() -> None:

@@ -20,7 +20,7 @@ from sim.loading import load_scenario
 from sim.model import DiplomacyModel
 from sim.params import Parameters, parameter_bounds
 from sim.rules.bargaining import rule_probability
-from sim.rules.dynamics import move_toward_proposal, update_trust
+from sim.rules.dynamics import update_trust
 from sim.rules.utility import project
 from sim.scenario import Scenario
 
@@ -165,46 +165,6 @@ def test_same_seed_same_json_and_no_interference(variant: str, seed: int, other:
 
 
 # --------------------------------------------------------------------------- (d) rule invariants
-
-
-@st.composite
-def move_case(draw: st.DrawFn) -> dict[str, Any]:
-    m = draw(st.integers(1, 6))
-    unit = st.floats(0.0, 1.0, allow_nan=False)
-    vec = hnp.arrays(np.float64, m, elements=unit)
-    a, b = draw(vec), draw(vec)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    # a position inside its red line, as the model keeps it
-    t = draw(vec)
-    position = lo + t * (hi - lo)
-    return dict(
-        position=np.clip(position, lo, hi),
-        proposal=draw(vec),
-        include=draw(hnp.arrays(np.bool_, m)),
-        salience=draw(vec),
-        red_low=lo,
-        red_high=hi,
-        rate=draw(unit),
-        flexibility=draw(unit),
-        trust=draw(unit),
-        capability_share=draw(unit),
-    )
-
-
-@RULES
-@given(case=move_case())
-def test_move_toward_proposal_invariants(case: dict[str, Any]) -> None:
-    p, x, inc = case["position"], case["proposal"], case["include"]
-    out = move_toward_proposal(**case)
-    assert np.all(out >= case["red_low"]) and np.all(out <= case["red_high"])
-    assert np.all((out >= 0.0) & (out <= 1.0))
-    np.testing.assert_array_equal(out[~inc], p[~inc])  # only included issues move
-    gap = np.abs(x - p)
-    moved = np.abs(out - p)
-    assert np.all(moved <= case["rate"] * case["flexibility"] * gap + 1e-12)  # at most mu * f of the gap
-    # toward the proposal, never past it
-    assert np.all(np.abs(x - out) <= gap + 1e-12)
-    assert np.all((out - p) * (x - p) >= -1e-15)
 
 
 @RULES

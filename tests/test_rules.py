@@ -26,7 +26,6 @@ from sim.rules.coalitions import war_values as coalition_war_values
 from sim.rules.dynamics import (
     concession,
     desired_rung,
-    move_toward_proposal,
     next_rung,
     pull_toward_bloc,
     update_trust,
@@ -820,46 +819,6 @@ class TestBestPackage:
 
 
 # =========================================================================== dynamics.py
-
-
-class TestMoveTowardProposal:
-    def test_hand_case(self) -> None:
-        # rate 0.5, flexibility 0.8, trust 0.3, capability share 0.6:
-        # step_j = 0.4 * (0.3 + 0.6 + 1 - s_j) / 3;  s = [1, 0, 0.5] -> [0.12, 0.25333, -]
-        # issue 0: 0.2 + 0.12 * (1 - 0.2) = 0.296
-        # issue 1: 0.5 + 0.25333 * (0 - 0.5) = 0.37333, red line [0.45, 1] -> 0.45
-        # issue 2: not included -> 0.9
-        out = move_toward_proposal(
-            A([0.2, 0.5, 0.9]),
-            A([1.0, 0.0, 0.0]),
-            A([True, True, False]),
-            A([1.0, 0.0, 0.5]),
-            A([0.0, 0.45, 0.0]),
-            A([1.0, 1.0, 1.0]),
-            rate=0.5,
-            flexibility=0.8,
-            trust=0.3,
-            capability_share=0.6,
-        )
-        np.testing.assert_allclose(out, [0.296, 0.45, 0.9])
-
-    def test_without_red_line(self) -> None:
-        out = move_toward_proposal(A([0.5]), A([0.0]), A([True]), A([0.0]), A([0.0]), A([1.0]), 0.5, 0.8, 0.3, 0.6)
-        np.testing.assert_allclose(out, [0.5 - 0.4 * 1.9 / 3 * 0.5])
-
-    def test_bounded_by_rate_times_flexibility(self) -> None:
-        # every reason to yield at its maximum (trust 1, share 1, salience 0): move = rate * f * gap
-        out = move_toward_proposal(A([0.0]), A([1.0]), A([True]), A([0.0]), A([0.0]), A([1.0]), 0.5, 0.6, 1.0, 1.0)
-        assert out == pytest.approx([0.3])
-
-    def test_no_move_with_zero_rate_or_flexibility(self) -> None:
-        for rate, flex in ((0.0, 1.0), (1.0, 0.0)):
-            out = move_toward_proposal(A([0.2]), A([1.0]), A([True]), A([0.5]), A([0.0]), A([1.0]), rate, flex, 1, 1)
-            assert out == pytest.approx([0.2])
-
-    def test_never_crosses_red_line(self) -> None:
-        out = move_toward_proposal(A([0.3]), A([1.0]), A([True]), A([0.0]), A([0.0]), A([0.35]), 1.0, 1.0, 1.0, 1.0)
-        assert out == pytest.approx([0.35])
 
 
 class TestPullTowardBloc:

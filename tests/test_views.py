@@ -293,7 +293,7 @@ def test_views_show_the_state_at_geneva(geneva):
     box, rc = solara.render(components.ExportView(geneva), handle_error=False)
     text = texts(box)
     assert "dipsim run configs/european_security_2022.yaml --seed 0" in text
-    assert "<td>concession_rate</td>" in text and Parameters.model_fields["concession_rate"].description in text
+    assert "<td>bloc_pull</td>" in text and Parameters.model_fields["bloc_pull"].description in text
     rc.close()
 
 

@@ -10,33 +10,6 @@ import numpy as np
 from sim.rules.utility import Array, project
 
 
-def move_toward_proposal(
-    position: Array,
-    proposal: Array,
-    include: Array,
-    salience: Array,
-    red_low: Array,
-    red_high: Array,
-    rate: float,
-    flexibility: float,
-    trust: float,
-    capability_share: float,
-) -> Array:
-    """A recipient's position after hearing a proposal: a bounded move toward it.
-
-    ``p' = proj_RL(p + mu * f * (tau + c + (1 - s)) / 3 * (x - p))`` on the included issues,
-    with ``mu`` the concession rate, ``f`` flexibility, ``tau`` trust in the proposer, ``c``
-    the proposer's share of the pair's capability and ``s`` salience. Three reasons to yield,
-    averaged: persuasion by a trusted source (French/DeGroot social influence), pressure from a
-    stronger one (Bueno de Mesquita 1994 on position shifts under pressure) and indifference on
-    what one cares little about (Stokman and van Oosten 1994). The move is at most ``mu * f`` of
-    the gap, and never crosses the actor's red line.
-    """
-    step = rate * flexibility * (trust + capability_share + (1.0 - salience)) / 3.0
-    moved = position + np.where(include, step * (proposal - position), 0.0)
-    return project(moved, red_low, red_high)
-
-
 def pull_toward_bloc(
     member_position: Array,
     bloc_position: Array,

@@ -57,14 +57,15 @@ def TrustNetworkView(model: Any) -> None:
 
 @solara.component
 def PositionsView(model: Any) -> None:
-    """Positions over time on the issue chosen (or all issues), red lines as bands, agreed values marked."""
+    """Demands over time on the issue chosen (or all issues), ideal points dashed, red lines as bands, agreed
+    values marked."""
     deps = list(_tick(model))
     choice, set_choice = solara.use_state(model.issue_ids[0])
     if choice != "all issues" and choice not in model.issue_index:  # a new scenario after Reset
         choice = model.issue_ids[0]
     issue = None if choice == "all issues" else choice
     with solara.Column(style=BOX, classes=["dipsim-positions"]):
-        heading("Positions")
+        heading("Positions", "solid: what each actor last tabled or accepted; dashed: its ideal point")
         solara.Select("issue", value=choice, values=[*model.issue_ids, "all issues"], on_value=set_choice)
         FigureImage(lambda: positions_figure(model, issue), [*deps, issue])
 

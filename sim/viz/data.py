@@ -146,15 +146,21 @@ def _series(model: Any, name: str) -> list[np.ndarray]:
 
 
 def positions_over_time(model: Any) -> pd.DataFrame:
-    """Each actor's position on each issue it holds one on, long form: step, date, actor, issue, position.
+    """Each actor's position (ideal point) and demand (what it last tabled, accepted or agreed to; ODD 7.10) on
+    each issue it holds one on, long form: step, date, actor, issue, position, demand.
 
     Step -1 is the initial state, dated the day before the start; step ``s`` the state at the end of day
     ``s`` (the model collects after each step)."""
     held = np.argwhere(model.salience > 0)
-    stamps = [(-1, day_before_start(model), model.initial_position)]
-    stamps += [(s, d, a) for s, (d, a) in enumerate(zip(_dates(model), _series(model, "positions"), strict=True))]
-    rows = [(s, d, model.actor_ids[i], model.issue_ids[j], float(a[i, j])) for s, d, a in stamps for i, j in held]
-    return pd.DataFrame(rows, columns=["step", "date", "actor", "issue", "position"])
+    stamps = [(-1, day_before_start(model), model.initial_position, model.initial_position)]
+    series = zip(_dates(model), _series(model, "positions"), _series(model, "demand"), strict=True)
+    stamps += [(s, d, a, x) for s, (d, a, x) in enumerate(series)]
+    rows = [
+        (s, d, model.actor_ids[i], model.issue_ids[j], float(a[i, j]), float(x[i, j]))
+        for s, d, a, x in stamps
+        for i, j in held
+    ]
+    return pd.DataFrame(rows, columns=["step", "date", "actor", "issue", "position", "demand"])
 
 
 def highest_rungs(rungs: np.ndarray) -> np.ndarray:

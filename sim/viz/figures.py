@@ -103,8 +103,9 @@ def _date_axis(ax: Any) -> None:
 
 
 def positions_figure(model: Any, issue: str | None = None) -> Figure:
-    """Positions over time on one issue (or all, as small multiples): each actor's line, its red line as a band
-    (the acceptable range, drawn only where it is narrower than the whole scale) and agreed values marked."""
+    """Demands over time on one issue (or all, as small multiples): each actor's line (its ideal point dashed),
+    its red line as a band (the acceptable range, drawn only where it is narrower than the whole scale) and
+    agreed values marked."""
     issues = [issue] if issue else list(model.issue_ids)
     df = positions_over_time(model)
     cal = model.config.calendar
@@ -134,9 +135,9 @@ def positions_figure(model: Any, issue: str | None = None) -> Figure:
                 ax.axhspan(lo, hi, color=colour, alpha=0.10, lw=0)
                 ax.axhline(lo if lo > 0 else hi, color=colour, lw=0.8, ls=":", alpha=0.8)
             line = sub[sub["actor"] == aid]
-            ax.plot(
-                line["date"], line["position"], color=colour, lw=1.6, label=aid, marker="." if len(line) < 3 else ""
-            )
+            # The demand moves (what the actor tables and accepts); the ideal point only by bloc coordination.
+            ax.plot(line["date"], line["position"], color=colour, lw=0.8, ls="--", alpha=0.6)
+            ax.plot(line["date"], line["demand"], color=colour, lw=1.6, label=aid, marker="." if len(line) < 3 else "")
         for a in model.agreements:
             if a["issue"] == iid:
                 d = dt.date.fromisoformat(a["date"])
