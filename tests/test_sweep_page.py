@@ -218,13 +218,27 @@ def test_page_controls_redraw_the_figures(monkeypatch: pytest.MonkeyPatch, sweep
     text = texts(box)
     assert f"--seed {runs['seed'].iloc[2]}" in text
     assert f"replication 2: {runs['outcome'].iloc[2]}" in text
-    # the summary sorted by P(escalation)
-    select(rc, "Sort by").v_model = "P(escalation), lowest first"
-    tables = [getattr(w, "unsafe_innerHTML", None) or "" for w in all_widgets(box)]
-    html = next(t for t in tables if "<th>p_escalation</th>" in t)
-    ids = sweep_data.summary_view(tiny, "P(escalation), lowest first")["id"]
-    assert [html.index(f"<td>{pid}</td>") for pid in ids] == sorted(html.index(f"<td>{pid}</td>") for pid in ids)
-    assert list(ids) != list(tiny.summary["point_id"])  # the order did change
+    assert not errors(box)
+    rc.close()
+
+
+def test_page_sorts_the_summary_by_p_escalation(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """On a sweep whose P(escalation) differs between points by construction (``grid_p``; a real sweep's can be
+    the same everywhere), each sort shows the table in ``summary_view``'s order, and the two orders differ."""
+    out = write_sweep(tmp_path / "sorted", grid_values(), grid_p)
+    result, error = sweep_data.load_report(str(out))
+    assert error is None and result.summary["p_escalation"].nunique() > 1
+    monkeypatch.setenv(VIZ_RESULTS_ENV, str(out))
+    box, rc = solara.render(App(), handle_error=False)
+    orders = []
+    for sort in ("P(escalation), lowest first", "P(escalation), highest first"):
+        select(rc, "Sort by").v_model = sort
+        tables = [getattr(w, "unsafe_innerHTML", None) or "" for w in all_widgets(box)]
+        html = next(t for t in tables if "<th>p_escalation</th>" in t)
+        ids = list(sweep_data.summary_view(result, sort)["id"])
+        assert [html.index(f"<td>{pid}</td>") for pid in ids] == sorted(html.index(f"<td>{pid}</td>") for pid in ids)
+        orders.append(ids)
+    assert orders[0] != orders[1]
     assert not errors(box)
     rc.close()
 
