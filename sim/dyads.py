@@ -16,7 +16,7 @@ import numpy as np
 from sim.rules import values as dyad
 from sim.rules.beliefs import posterior_survival
 from sim.rules.coalitions import coalition_win_probability, war_values
-from sim.rules.frontier import frontier
+from sim.rules.frontier import Frontier, frontier
 from sim.rules.meetings import NextMeeting, next_meetings
 from sim.rules.spoils import consent_intervals, disputes, spoils_by_issue, war_outcomes
 from sim.rules.utility import issue_utilities
@@ -144,9 +144,28 @@ class Dyads:
         return self._memo("values", key, lambda: self._dyad_values(meeting))
 
     def _dyad_values(self, meeting: NextMeeting) -> dyad.DyadValues:
+        # The frontier does not change as the meeting draws nearer: memoized apart (most days move only the days).
+        key = (self._war_key or b"") + b"".join(a.tobytes() for a in (self.trust, self.agreed, meeting.venue))
+        fr = self._memo("frontier", key, lambda: self._frontier(meeting))
+        pr = self.priors
+        return dyad.values(
+            self.private_cost,
+            self.war,
+            self.war_def,
+            self.u_base_sum,
+            self.attackable,
+            self.attack_beliefs(),
+            dyad.Priors(pr.kind, pr.low, pr.mode, pr.high),
+            self.belief_lo,
+            self.belief_hi,
+            fr,
+            meeting,
+        )
+
+    def _frontier(self, meeting: NextMeeting) -> Frontier:
         # The issues each pair's next meeting can settle: its agenda, less what is agreed.
         open_issues = self.venue_agenda[np.maximum(meeting.venue, 0)] & ~self.agreed
-        fr = frontier(
+        return frontier(
             self.position,
             self.salience,
             self.risk,
@@ -163,18 +182,4 @@ class Dyads:
             open_issues,
             self.compliance,
             self.trust,
-        )
-        pr = self.priors
-        return dyad.values(
-            self.private_cost,
-            self.war,
-            self.war_def,
-            self.u_base_sum,
-            self.attackable,
-            self.attack_beliefs(),
-            dyad.Priors(pr.kind, pr.low, pr.mode, pr.high),
-            self.belief_lo,
-            self.belief_hi,
-            fr,
-            meeting,
         )
