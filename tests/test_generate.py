@@ -5,6 +5,8 @@ Benchmarks print figures; nothing here asserts a time.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -123,3 +125,11 @@ def test_bench_startup_prints_each_command(capsys: pytest.CaptureFixture[str]) -
     assert any(line.startswith("dipsim --help   median") and "[aim < 0.3 s:" in line for line in lines)
     assert any(line.startswith("dipsim validate median") and "[aim < 0.8 s:" in line for line in lines)
     assert any(line.startswith("dipsim run      median") for line in lines)
+
+
+def test_bench_backtest_times_the_library(capsys: pytest.CaptureFixture[str]) -> None:
+    """``dipsim bench --backtest --seeds 1`` runs the whole library once (17 crises, 17 runs) and prints the time;
+    the aim is stated only at the aim's 200 seeds."""
+    assert main(["bench", "--backtest", "--seeds", "1", "--workers", "1"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert re.fullmatch(r"backtest: 17 crises x 1 seeds = 17 runs on 1 worker\(s\): [0-9.]+ s \([0-9.]+ runs/s\)", line)

@@ -4,7 +4,7 @@
 ``dipsim explain [CONFIG] [--seed N] [--set PATH=VALUE ...] [--only KIND ...] [--json]``
 ``dipsim validate CONFIG [--set PATH=VALUE ...]``
 ``dipsim schema [--experiment] [--out FILE]``
-``dipsim bench [--repeat N] [--sweep | --threads | --startup]``
+``dipsim bench [--repeat N] [--sweep | --threads | --startup | --backtest]``
 ``dipsim sweep EXPERIMENT [--out DIR] [--workers N] [--scheduler ADDRESS|local] [--max-points N] [--max-runs N]``
 ``dipsim report DIR [--no-plots] [--rows N]``
 ``dipsim backtest [DIR] [--seeds N] [--workers N] [--out DIR] [--seed N]``
@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "bench",
         add_help=False,
-        help="print timing and memory figures (2022 run, 200-actor step; --sweep, --threads, --startup); "
+        help="print timing and memory figures (2022 run, 200-actor step; --sweep, --threads, --startup, --backtest); "
         "--help for options",
     )
     return p
