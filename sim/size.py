@@ -16,20 +16,23 @@ issues, 200 to 5,000 actors, with its few-actor competence lists, P ~ 60, and wi
 competent, P ~ 11 n; tracemalloc for memory, the fastest of up to 8 steps without a venue for time)::
 
     bytes   = 115 n^2 + 20.5 n P + 150 n^2 m + S (32 n^2 + 8 n m)
-    seconds = n^2 (6.0e-8 + 3.7e-11 n) + 4.6e-11 n^2 P + 2.5e-7 n^2 m      (one step without a venue)
+    seconds = n^2 (6.0e-8 + 3.7e-11 n) + 4.6e-11 n^2 P + 7.5e-7 n^2 m      (one step without a venue)
 
 The ``n^2 m`` terms came with issue 11 (7 December 2026): the spoils of every ordered pair's war, issue by
 issue, and the expected balance of power over the target's defenders (enumerated within a fixed budget of
 terms); measured at 20 issues: 133 MiB and 0.18 s a step at n = 200, 346 MiB and 0.55 s at 400, 1.8 GiB and
-3.6 s at 800 (P ~ 60), on a machine running other jobs.
+3.6 s at 800 (P ~ 60), on a machine running other jobs. The time term was refitted on 8 December 2026, when the
+settlement frontier of every pair's next meeting (``sim.rules.frontier``, ``n x n x m`` candidates) entered each
+step: the fastest step without a venue 0.53 s at n = 200 (median 0.68 s) and 1.4 s at 300 (median 2.3 s), against
+0.20 s and 0.46 s from the old coefficient 2.5e-7.
 
 115 n^2 is the model (35 n^2, measured 1.6 MiB at n = 200, 83 MiB at 1,600) plus a step's
 temporaries (80 n^2 + 20.5 n P: 195 MiB at n = 1,600, P = 58; 188 MiB at n = 800, P = 8,901). Time:
 measured 3.1 ms at n = 200, 0.23 s at 1,600, 2.1 s at 3,200 and 9.8 s at 5,000 (P ~ 60), 0.45 s at
 800 with P = 8,901; the formula is within a factor of two of each. A step with a venue takes about
-twice as long. At 10,000 actors and 20 issues (P = 60) it gives 12 GiB for the model and one step
-(100 GiB for a run of 60 steps) and 43 s per step; the issue reported 12 GB and 253 s for one step
-on another machine. These are estimates for a warning, not guarantees: a run that ends early keeps
+twice as long. Those figures predate issue 11. At 10,000 actors and 20 issues (P = 60) the formula gave 12 GiB
+for the model and one step and 43 s per step before it (the issue reported 12 GB and 253 s on another machine);
+with the n^2 m terms it gives 293 GiB and about 1,540 s, far beyond what this model can run. These are estimates for a warning, not guarantees: a run that ends early keeps
 fewer steps. Nothing here imports Mesa.
 """
 
@@ -52,7 +55,7 @@ BYTES_KEPT_PER_POSITION_STEP = 8.0  # positions copied each step
 SECONDS_PER_DYAD = 6.0e-8
 SECONDS_PER_DYAD_ACTOR = 3.7e-11  # the cost of an element grows as the arrays outgrow the caches
 SECONDS_PER_DYAD_PAIR = 4.6e-11
-SECONDS_PER_DYAD_ISSUE = 2.5e-7
+SECONDS_PER_DYAD_ISSUE = 7.5e-7  # the spoils, and (since 8 December 2026) each pair's settlement frontier
 
 
 @dataclass(frozen=True)
