@@ -8,14 +8,14 @@ number of actors ``n``. Three further terms matter:
   ``competence`` list, or every actor holding a position on it), ``P`` of them, against every actor:
   ``n x P`` temporaries and an ``n x n x P`` product;
 * the data collector keeps a copy of trust, rungs and the belief bounds (``4 x 8 n^2`` bytes) and positions
-  (``8 n m``) for every step run, so a run to the horizon of ``S`` steps keeps ``S`` of them;
+  and demands (``2 x 8 n m``) for every step run, so a run to the horizon of ``S`` steps keeps ``S`` of them;
 * the cost of each array element grows with ``n`` once the arrays no longer fit in the caches.
 
 Fitted here (2 shared cores, other jobs running; ``experiments.generate.random_scenario`` at 20
 issues, 200 to 5,000 actors, with its few-actor competence lists, P ~ 60, and with every holder
 competent, P ~ 11 n; tracemalloc for memory, the fastest of up to 8 steps without a venue for time)::
 
-    bytes   = 115 n^2 + 20.5 n P + 150 n^2 m + S (32 n^2 + 8 n m)
+    bytes   = 115 n^2 + 20.5 n P + 150 n^2 m + S (32 n^2 + 16 n m)
     seconds = n^2 (6.0e-8 + 3.7e-11 n) + 4.6e-11 n^2 P + 7.5e-7 n^2 m      (one step without a venue)
 
 The ``n^2 m`` terms came with issue 11 (7 December 2026): the spoils of every ordered pair's war, issue by
@@ -32,8 +32,8 @@ measured 3.1 ms at n = 200, 0.23 s at 1,600, 2.1 s at 3,200 and 9.8 s at 5,000 (
 800 with P = 8,901; the formula is within a factor of two of each. A step with a venue takes about
 twice as long. Those figures predate issue 11. At 10,000 actors and 20 issues (P = 60) the formula gave 12 GiB
 for the model and one step and 43 s per step before it (the issue reported 12 GB and 253 s on another machine);
-with the n^2 m terms it gives 293 GiB and about 1,540 s, far beyond what this model can run. These are estimates for a warning, not guarantees: a run that ends early keeps
-fewer steps. Nothing here imports Mesa.
+with the n^2 m terms it gives 293 GiB and about 1,540 s, far beyond what this model can run. These are
+estimates for a warning, not guarantees: a run that ends early keeps fewer steps. Nothing here imports Mesa.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ BYTES_PER_DYAD = 115.0  # model and a step's temporaries
 BYTES_PER_ACTOR_PAIR = 20.5  # per actor and competence pair: the war values' temporaries
 BYTES_KEPT_PER_DYAD_STEP = 32.0  # trust, rungs and the two belief bounds copied by the data collector each step
 BYTES_PER_DYAD_ISSUE = 150.0  # issue 11's spoils: what each victory brings on each issue, and its temporaries
-BYTES_KEPT_PER_POSITION_STEP = 8.0  # positions copied each step
+BYTES_KEPT_PER_POSITION_STEP = 16.0  # positions and demands copied each step
 SECONDS_PER_DYAD = 6.0e-8
 SECONDS_PER_DYAD_ACTOR = 3.7e-11  # the cost of an element grows as the arrays outgrow the caches
 SECONDS_PER_DYAD_PAIR = 4.6e-11
