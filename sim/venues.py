@@ -140,7 +140,7 @@ def _decide(world: World, meeting: Meeting, tabled: Tabled) -> None:
             _log_decision(world, meeting, tabled, ev, s, tabled.problem)
             _observed(world, s, ev, tabled.problem)
         said_yes = [world.index_of[s.id] for s, ev in zip(sides, evals, strict=True) if ev.accepted]
-        _demand(world, said_yes, proposal.values, proposal.include)
+        _demand(world, said_yes, proposal.values, proposal.include, blocs=False)
         ok = evals[0].accepted and rule_met([e.accepted for e in evals[1:]], group.rule)
         accepted_groups.append(ok)
         if ok:
@@ -204,6 +204,7 @@ def _ratified(world: World, meeting: Meeting, tabled: Tabled, j: int, yes: set[i
         _observed(world, side, ev, ratifying)
         if not ev.accepted:
             return False
+        _demand(world, [d], tabled.proposal.values, tabled.proposal.include, blocs=False)
     return True
 
 
@@ -226,12 +227,13 @@ def _reciprocate(world: World, tabled: Tabled) -> None:
         world.trust[r, k] = update_trust(world.trust[r, k], good, 0.0, p.trust_gain, p.loss_aversion)
 
 
-def _demand(world: World, actors: list[int], values: np.ndarray, include: np.ndarray) -> None:
-    """What ``actors`` tabled, accepted or agreed to on the included issues becomes their demand there, and a
-    bloc's demand its members' on the issues they share with it (ODD 7.10): recorded and shown, read by no rule."""
+def _demand(world: World, actors: list[int], values: np.ndarray, include: np.ndarray, blocs: bool = True) -> None:
+    """What ``actors`` tabled or accepted on the included issues becomes their demand there (ODD 7.10): recorded
+    and shown, read by no rule. What a bloc tables is also its members' demand on the issues they hold a position
+    on (``blocs``); an answer is each side's own (members of a group answer for themselves)."""
     for i in actors:
         world.demand[i, include] = values[include]
-        for x in world.members.get(i, []):
+        for x in world.members.get(i, []) if blocs else ():
             shared = include & (world.salience[x] > 0)
             world.demand[x, shared] = values[shared]
 

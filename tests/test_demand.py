@@ -56,9 +56,10 @@ def test_ideal_points_move_only_toward_the_bloc(config: Path | None, seed: int) 
 
 @pytest.mark.parametrize(("config", "seed"), CASES, ids=lambda x: getattr(x, "stem", str(x)))
 def test_demand_changes_only_to_what_was_tabled_accepted_or_agreed(config: Path | None, seed: int) -> None:
-    """Every change of ``demand[i, j]`` on a step is to the value on ``j`` of a package that ``i`` (or its bloc)
-    tabled or accepted at that step's venues (the decision log: members of a group answer for themselves), or of
-    an agreement on ``j`` that step; on days without a venue nothing changes."""
+    """Every change of ``demand[i, j]`` on a step is to the value on ``j`` of a package that ``i`` or one of its
+    blocs tabled at that step's venues, of one that ``i`` itself accepted (the decision log: members of a group
+    answer for themselves; ratifications included), or of an agreement on ``j`` that step; on days without a
+    venue nothing changes."""
     model, frames = stepped(config, seed)
     blocs_of = {x: [b for b, ms in model.members.items() if x in ms] for x in range(len(model.actor_ids))}
     decisions = model.decisions_frame()
@@ -69,14 +70,14 @@ def test_demand_changes_only_to_what_was_tabled_accepted_or_agreed(config: Path 
             assert changed.size == 0
         taken = decisions[(decisions["step"] == step) & decisions["accepted"]]
         for i, j in changed:
-            who = {model.actor_ids[x] for x in [i, *blocs_of[i]]}
-            issue = model.issue_ids[j]
-            seen = [p["package"][issue] for p in f["proposals"] if issue in p["package"] and p["proposer"] in who]
+            me, issue = model.actor_ids[i], model.issue_ids[j]
+            tablers = {me} | {model.actor_ids[b] for b in blocs_of[i]}
+            seen = [p["package"][issue] for p in f["proposals"] if issue in p["package"] and p["proposer"] in tablers]
             seen += [
-                pk[issue] for a, pk in zip(taken["actor"], taken["package"], strict=True) if a in who and issue in pk
+                pk[issue] for a, pk in zip(taken["actor"], taken["package"], strict=True) if a == me and issue in pk
             ]
             seen += [a["value"] for a in f["agreements"] if a["issue"] == issue]
-            assert any(abs(new[i, j] - v) <= 1e-6 for v in seen), (model.actor_ids[i], issue, new[i, j], seen)
+            assert any(abs(new[i, j] - v) <= 1e-6 for v in seen), (me, issue, new[i, j], seen)
 
 
 @pytest.mark.parametrize("seed", range(6))
