@@ -14,7 +14,7 @@ about ``t``. Pure numpy functions and small frozen dataclasses; no Mesa.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -119,7 +119,8 @@ def values(
     """
     c = np.asarray(cost, dtype=float)[:, None]
     U = u_base[:, None]
-    fallback = U - attack_belief * (U - W_def + c)
+    terms = FallbackTerms(W_att, W_def, U, attack_belief, attackable)
+    fallback = replace(terms, can_attack=False).at(c)  # waiting only (``continuation.fallback``)
     # The ultimatum binds only if its author has something to gain by war (ODD 7.8).
     i_proposes = meeting.proposer == np.arange(len(u_base))[:, None]
     ultimatum = meeting.ultimatum & np.where(i_proposes, attackable, attackable.T)
@@ -128,7 +129,7 @@ def values(
     if useful.any():
         post = posteriors(priors, belief_lo, belief_hi)
         game = screens(fr, u_base, W_def, attack_belief, ultimatum)
-        own = Party(FallbackTerms(W_att, W_def, U, attack_belief, attackable), game, post, 0.0)
+        own = Party(terms, game, post, 0.0)
         other = Party(
             FallbackTerms(W_att.T, W_def.T, u_base[None, :], attack_belief.T, attackable.T),
             _transposed(game),
