@@ -148,7 +148,8 @@ class Explainer:
                     counterpart=model.actor_ids[k],
                     venue=None,
                     decision=f"climbs {model.ladder_ids[rung]} -> {model.ladder_ids[new[i, k]]}",
-                    reason=f"net war value {float(noisy[i, k]):+.4f} >= threshold {case.threshold:+.4f}",
+                    reason=f"net war value {float(noisy[i, k]):+.4f} {'>' if rung + 1 >= model.war_index else '>='} "
+                    f"threshold {case.threshold:+.4f}",
                     margin=margin,
                     terms=terms,
                     flips=climb_flips(case, terms, margin, float(case.win.sum() - case.lose.sum())),

@@ -33,7 +33,7 @@ class Parameters(BaseModel):
         return data
 
     noise: float = Field(
-        0.05, ge=0.0, le=2.0, description="Std. dev. of the Gaussian noise on each escalation comparison (utility)."
+        0.0, ge=0.0, le=2.0, description="Std. dev. of the Gaussian noise on each escalation comparison (utility)."
     )
     rung_band: float = Field(
         0.1, ge=0.001, le=2.0, description="Utility gap between the war rung and each rung below it."

@@ -24,6 +24,7 @@ from sim.rules.bargaining import (
 )
 from sim.rules.coalitions import war_values as coalition_war_values
 from sim.rules.dynamics import (
+    climb_threshold,
     concession,
     desired_rung,
     next_rung,
@@ -888,8 +889,17 @@ class TestUpdateTrust:
 
 
 class TestDesiredRung:
-    def test_war_when_net_nonnegative(self) -> None:
-        np.testing.assert_array_equal(desired_rung(A([0.0, 0.3, 100.0]), 4, 0.25), [4, 4, 4])
+    def test_war_only_when_net_positive(self) -> None:
+        # Ties: no war (design §3.5). A tie up to rounding (1e-12) is a tie; anything above 1e-9 is war.
+        np.testing.assert_array_equal(desired_rung(A([0.0, 1e-12, 1e-6, 0.3, 100.0]), 4, 0.25), [3, 3, 4, 4, 4])
+
+    def test_threshold_agrees_with_the_rung(self) -> None:
+        # climb_threshold is where desired_rung first exceeds the current rung, for every rung below war.
+        for rung in range(4):
+            theta = climb_threshold(rung, 4, 0.25)
+            assert desired_rung(A([theta + 1e-6]), 4, 0.25)[0] > rung
+            below = theta - 1e-6 if rung < 3 else theta
+            assert desired_rung(A([below]), 4, 0.25)[0] <= rung
 
     def test_one_rung_lower_per_band(self) -> None:
         # band 0.25: floor(-0.1 / 0.25) = -1 -> 3; floor(-0.25/0.25) = -1 -> 3; floor(-0.3/0.25) = -2 -> 2;
@@ -900,7 +910,7 @@ class TestDesiredRung:
         np.testing.assert_array_equal(desired_rung(A([-10.0, -1.0]), 4, 0.25), [0, 0])
 
     def test_matrix_and_integer_dtype(self) -> None:
-        out = desired_rung(A([[0.0, -0.5], [-0.75, -100.0]]), 4, 0.25)
+        out = desired_rung(A([[0.1, -0.5], [-0.75, -100.0]]), 4, 0.25)
         np.testing.assert_array_equal(out, [[4, 2], [1, 0]])
         assert np.issubdtype(out.dtype, np.integer)
 

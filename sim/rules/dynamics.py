@@ -54,26 +54,36 @@ def update_trust(trust: Array | float, good: Array | float, bad: Array | float, 
     return np.clip(trust + gain * good - loss_aversion * gain * bad, 0.0, 1.0)
 
 
+# Two values closer than this are equal: the value of attacking and the value of waiting reach the model by
+# different sums (a continuation that ends in war adds the same terms in another order), so an exact tie can
+# differ by rounding; 1e-9 is far above rounding on utilities of order 1 and far below any real margin.
+TIE_TOL = 1e-9
+
+
 def desired_rung(net_war_value: Array, war_index: int, band: float) -> Array:
     """The rung an actor would choose toward each target, from the net value of war.
 
-    ``k* = min(w, w + floor(Delta / band))`` clipped at the lowest rung, where ``Delta`` is the
-    value of war minus the value of peace (noise included) and ``w`` the war rung: war when war
-    pays; otherwise one rung lower for each ``band`` of utility by which peace is better. The
-    ladder as a ranking of coercive options by how close the actor is to preferring war
-    (Kahn 1965; Schelling 1966; Fearon's 1994 audience-cost ladder).
+    ``k* = w`` if ``Delta > 1e-9``, else ``min(w - 1, w + floor(Delta / band))``, clipped at the lowest rung,
+    where ``Delta`` is the value of war minus the value of not attacking (noise included) and ``w`` the war
+    rung: war only when war pays strictly (ties: no war, docs/design/bargaining.md §3.5; an actor indifferent
+    between attacking and waiting waits, as in Fearon's 1995 ultimatum, where the indifferent type accepts);
+    otherwise one rung lower for each ``band`` of utility by which not attacking is better. The ladder as a
+    ranking of coercive options by how close the actor is to preferring war (Kahn 1965; Schelling 1966;
+    Fearon's 1994 audience-cost ladder).
     """
-    k = war_index + np.floor(net_war_value / band)
-    return np.clip(k, 0, war_index).astype(int)
+    delta = np.asarray(net_war_value, dtype=float)
+    below = np.minimum(war_index - 1, war_index + np.floor(delta / band))
+    return np.clip(np.where(delta > TIE_TOL, war_index, below), 0, war_index).astype(int)
 
 
 def climb_threshold(rung: int, war_index: int, band: float) -> float:
-    """The least net war value at which an actor on ``rung`` climbs: ``theta = (rho + 1 - w) * band``.
+    """The net war value an actor on ``rung`` must reach to climb: ``theta = (rho + 1 - w) * band``, except that
+    the climb to war from ``w - 1`` needs ``Delta > 1e-9`` (ties: no war), where ``theta = 1e-9``.
 
-    ``next_rung`` climbs iff ``desired_rung > rho``, i.e. ``w + floor(Delta / band) >= rho + 1``, i.e.
-    ``Delta >= (rho + 1 - w) * band`` (``rho < w``); the margin of a climb is ``Delta - theta`` (``sim.explain``).
+    ``next_rung`` climbs iff ``desired_rung > rho``: below ``w - 1`` iff ``Delta >= theta``; from ``w - 1`` iff
+    ``Delta > theta``. The margin of a climb is ``Delta - theta`` (``sim.explain``).
     """
-    return (rung + 1 - war_index) * band
+    return TIE_TOL if rung + 1 >= war_index else (rung + 1 - war_index) * band
 
 
 def next_rung(current: Array, desired: Array) -> Array:
