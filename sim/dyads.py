@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 import numpy as np
 
 from sim.rules import values as dyad
-from sim.rules.beliefs import posterior_survival
+from sim.rules.beliefs import posterior_survival, quantile
 from sim.rules.coalitions import coalition_win_probability, war_values
+from sim.rules.continuation import TYPE_POINTS
 from sim.rules.frontier import Frontier, frontier
 from sim.rules.meetings import NextMeeting, next_meetings
 from sim.rules.spoils import consent_intervals, disputes, spoils_by_issue, war_outcomes
@@ -138,18 +139,30 @@ class Dyads:
     def dyad_values(self, t: int) -> dyad.DyadValues:
         """What each actor compares war on every other with after the venues of step ``t`` (ODD 7.14), with the
         fallback and the talks' worth (``sim.rules.values``); recomputed only when an input changed."""
+        g, key = self._game(t)
+        return self._memo("values", key, lambda: dyad.values(self.private_cost, g))
+
+    def reservation(self, t: int, s: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(types, R~)``: what each type of ``s`` keeps by rejecting ``k``'s package at a venue of step ``t``
+        (``values.reservation``, ODD 7.7), on ``TYPE_POINTS`` types spanning ``s``'s cost prior."""
+        g, _ = self._game(t)
+        kind, low, mode, high = self.priors.prior(s)
+        types = np.linspace(quantile(kind, low, mode, high, 0.0), quantile(kind, low, mode, high, 1.0), TYPE_POINTS)
+        return types, dyad.reservation(g, s, k, types)
+
+    def _game(self, t: int) -> tuple[dyad.Game, bytes]:
+        """Every pair's game at its next meeting after step ``t`` (``values.game``) and the key of its inputs."""
         meeting = self.next_meeting(t)
         state = (self.belief_lo, self.belief_hi, self.trust, self.agreed, meeting.days, meeting.proposer, meeting.venue)
         key = (self._war_key or b"") + b"".join(a.tobytes() for a in state)
-        return self._memo("values", key, lambda: self._dyad_values(meeting))
+        return self._memo("game", key, lambda: self._dyad_game(meeting)), key
 
-    def _dyad_values(self, meeting: NextMeeting) -> dyad.DyadValues:
+    def _dyad_game(self, meeting: NextMeeting) -> dyad.Game:
         # The frontier does not change as the meeting draws nearer: memoized apart (most days move only the days).
         key = (self._war_key or b"") + b"".join(a.tobytes() for a in (self.trust, self.agreed, meeting.venue))
         fr = self._memo("frontier", key, lambda: self._frontier(meeting))
         pr = self.priors
-        return dyad.values(
-            self.private_cost,
+        return dyad.game(
             self.war,
             self.war_def,
             self.u_base_sum,

@@ -198,7 +198,7 @@ class Explainer:
             venue=where,
             decision="accepts" if ev.accepted else "rejects",
             reason=ev.reason,
-            margin=answer_margin(ev, a.case.ultimatum),
+            margin=answer_margin(ev),
             terms=answer_terms(a.case, ev, ids),
             flips=answer_flips(a.case, ev, ids),
             blocks=blocks,

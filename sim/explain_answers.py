@@ -1,11 +1,11 @@
 """An answer to a package taken apart (``sim.explain``): its terms and the single changes that would flip it.
 
-The margin is ``m = V + eps - R`` (``acceptance.acceptance_margin``) with ``V`` the package's trust-discounted
-value and ``R`` what it must beat (the status quo or the war option; at an ultimatum the war option). Its
-terms: the gain on each included issue, minus the trust discount, the tolerance ``eps``, and, when war is
-the alternative to beat, the war option against the status quo and the cost draw. Red lines and linkage are
-lexicographic: a blocked answer is a refusal whatever ``m`` is. Every flip is re-made through
-``acceptance.evaluate``.
+The margin is ``m = V + eps - R`` with ``V`` the package's trust-discounted value and ``R`` what it must beat:
+away from an ultimatum, what rejecting keeps (the side's continuation with the proposer, its attack option
+included, ``Side.keep``; ODD 7.7); at an ultimatum the war option. Its terms: the gain on each included issue,
+minus the trust discount, the tolerance ``eps``, and what rejecting keeps against the status quo (or, at an
+ultimatum, the war option against the status quo and the cost draw). Red lines and linkage are lexicographic: a
+blocked answer is a refusal whatever ``m`` is. Every flip is re-made through ``acceptance.evaluate``.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from sim.rules.acceptance import (
     Evaluation,
     Side,
     Sides,
-    acceptance_margin,
     evaluate,
     weighted_gains,
 )
 from sim.rules.bargaining import Problem, Proposal
+from sim.rules.continuation import table_cutoff, table_reservation
 
 
 @dataclass(frozen=True)
@@ -88,9 +88,15 @@ class AnswerCase:
         return weighted_gains(*args, 1.0)[0], weighted_gains(*args, tau)[0], one.u_base[0], tau
 
 
-def answer_margin(ev: Evaluation, ultimatum: bool) -> float:
-    """The answer's margin from the values ``evaluate`` compared (``acceptance_margin``)."""
-    return acceptance_margin(ev.value, ev.status_quo_value, ev.war_option, ultimatum)
+def answer_margin(ev: Evaluation) -> float:
+    """The answer's margin from the values ``evaluate`` compared: ``V + eps - R`` (``acceptance_margin`` where
+    the status quo or the war option is ``R``; the tabulated continuation where the side has one)."""
+    return ev.value + ACCEPT_EPS - ev.reservation
+
+
+def keeps(case: AnswerCase) -> bool:
+    """Whether the answer compared the package with what rejecting keeps (``Side.keep``, ODD 7.7)."""
+    return case.side.keep is not None and not case.ultimatum
 
 
 def war_binds(ev: Evaluation, ultimatum: bool) -> bool:
@@ -105,7 +111,10 @@ def answer_terms(case: AnswerCase, ev: Evaluation, issues: list[str]) -> list[Te
     held = np.flatnonzero(case.include & (case.side.salience > 0))  # an issue the actor cares nothing for gains 0
     terms = [Term(f"gain: {issues[j]}", float(gain[j]), "gain", issues[j]) for j in held]
     terms.append(Term("trust discount", -float((gain - discounted).sum()), "trust"))
-    if war_binds(ev, case.ultimatum):
+    if keeps(case):
+        keep = -(ev.reservation - ev.status_quo_value)
+        terms.append(Term("what rejecting keeps vs status quo", keep, "continuation"))
+    elif war_binds(ev, case.ultimatum):
         terms.append(Term("war option vs status quo", -(case.side.war_value - ev.status_quo_value), "war option"))
         terms.append(Term("cost draw", case.private_cost, "cost"))
     terms.append(Term("tolerance", ACCEPT_EPS, "tolerance"))
@@ -118,13 +127,27 @@ def answer_flips(case: AnswerCase, ev: Evaluation, issues: list[str]) -> list[Fl
     outcome moved onto the red line, or the linked issue included at its current value)."""
     if ev.crossed_red_lines or ev.missing_linkage:
         return _unblock(case, ev, issues)
-    d = past(answer_margin(ev, case.ultimatum))
+    d = past(answer_margin(ev))
     gain, discounted, u_base, tau = case.gains()
     out: list[Flip] = []
     for j in np.flatnonzero(case.include):
         out += _outcome_flips(case, ev, int(j), issues[j], d, (gain, discounted, u_base, tau))
     out += _trust_flip(case, ev, d, gain, tau)
-    return out + _war_flips(case, ev)
+    return out + (_keep_flips(case, ev) if keeps(case) else _war_flips(case, ev))
+
+
+def _keep_flips(case: AnswerCase, ev: Evaluation) -> list[Flip]:
+    """The cost draw moved across the answer's cut-off ``theta(V)`` (``table_cutoff``): types at or above it
+    accept, types below it reject; none where every type or no type answers alike."""
+    assert case.side.keep is not None
+    theta = float(table_cutoff(*case.side.keep, ev.value + ACCEPT_EPS))
+    if not np.isfinite(theta):
+        return []
+    c, low, high = case.private_cost, *prior_support(case.side.prior)
+    c2 = theta - FLIP_EPS * max(1.0, abs(theta)) if ev.accepted else theta
+    change = ev.reservation - float(table_reservation(*case.side.keep, c2))
+    flips = case.answer(private_cost=c2).accepted != ev.accepted
+    return [Flip("what rejecting keeps vs status quo", "cost draw", c, c2, change, flips, low <= c2 <= high)]
 
 
 def _unblock(case: AnswerCase, ev: Evaluation, issues: list[str]) -> list[Flip]:

@@ -38,7 +38,8 @@ class Term:
 
     name: str
     value: float
-    group: str  # war | threats | cost | peace | talks | noise | threshold | gain | trust | war option | tolerance
+    # war | threats | cost | peace | talks | noise | threshold | gain | trust | war option | continuation | tolerance
+    group: str
     issue: str | None = None
 
     def __post_init__(self) -> None:

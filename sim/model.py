@@ -11,6 +11,7 @@ steps it. Agents and venues see the model only as a ``sim.world.World``.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -221,10 +222,12 @@ class DiplomacyModel(Dyads, mesa.Model):
         return self.config.calendar.n_steps
 
     def side_facing(self, i: int, proposer: int, ultimatum: bool) -> Side:
-        """Actor ``i`` as a recipient of ``proposer``'s package (at an ultimatum: the war ``proposer`` starts)."""
-        war = self.war_def[i, proposer] if ultimatum else self.best_war[i]
+        """Actor ``i`` as a recipient of ``proposer``'s package: at an ultimatum it weighs the war ``proposer``
+        starts (ODD 7.8); elsewhere what rejecting keeps, its continuation with ``proposer`` (ODD 7.7)."""
+        war = self.war_def[i, proposer] if ultimatum else np.where(self.attackable, self.war, -np.inf)[i, proposer]
         belief = (float(self.belief_lo[proposer, i]), float(self.belief_hi[proposer, i]))
-        return self.actor_agents[i].side(self.trust[i, proposer], war, belief)
+        side = self.actor_agents[i].side(self.trust[i, proposer], war, belief)
+        return side if ultimatum else replace(side, keep=self.reservation(self.day, i, proposer))
 
     def learn(self, i: int, threshold: float, accepted: bool) -> None:
         """Every other actor observes ``i``'s answer, the event ``c_i >= threshold`` (accepted) or below it, and

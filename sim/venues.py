@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.rules.acceptance import Evaluation, Side, cost_threshold
+from sim.rules.acceptance import Evaluation, Side, answer_cutoff
 from sim.rules.bargaining import Group, Problem, Proposal, rule_met
 from sim.rules.dynamics import concession, update_trust
-from sim.rules.utility import compromise, issue_utilities
+from sim.rules.utility import compromise
 from sim.scenario_parts import Venue
 from sim.world import World
 
@@ -105,8 +105,10 @@ def _table(world: World, meeting: Meeting, k: int, open_issues: np.ndarray) -> T
     groups = tuple(world.actor_agents[r].as_group(k, ultimatum, meeting.present) for r in others)
     if ultimatum:  # no deal means war with the recipient
         no_deal = world.war[k, others[0]] - world.private_cost[k]
-    else:
-        no_deal = float(issue_utilities(world.baseline, world.position[k], world.salience[k], world.risk[k]).sum())
+    else:  # what failed talks leave it: its best continuation with a recipient, or attacking one (ODD 7.7)
+        calm = world.dyad_values(meeting.step).calm[k, others]
+        attack = np.where(world.attackable[k, others], world.war[k, others] - world.private_cost[k], -np.inf)
+        no_deal = float(np.maximum(calm, attack).max())
     me = world.actor_agents[k].side(world.trust[k, others].mean(), world.best_war[k])
     problem = Problem(
         proposer=me,
@@ -213,7 +215,7 @@ def _observed(world: World, side: Side, ev: Evaluation, problem: Problem) -> Non
     with private red lines no one can tell a block from a refusal, so no one learns from answers."""
     if ev.crossed_red_lines or ev.missing_linkage or not problem.red_lines_public:
         return
-    theta = cost_threshold(ev.value, ev.status_quo_value, side.war_value, problem.ultimatum)
+    theta = answer_cutoff(side, ev.value, ev.status_quo_value, problem.ultimatum)
     world.learn(world.index_of[side.id], theta, ev.accepted)
 
 

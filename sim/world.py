@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sim.params import Parameters
     from sim.rules.acceptance import Evaluation, Side
     from sim.rules.bargaining import Group, Problem, Proposal
+    from sim.rules.values import DyadValues
     from sim.rules.war import CostPriors
     from sim.scenario import Scenario
 
@@ -99,6 +100,8 @@ class World(Protocol):
     def actor_agents(self) -> Sequence[Negotiator]: ...
 
     def side_facing(self, i: int, proposer: int, ultimatum: bool) -> Side: ...
+
+    def dyad_values(self, t: int) -> DyadValues: ...
 
     def record_war(self, i: int, k: int, t: int) -> None: ...
 

@@ -17,8 +17,20 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sim.rules.acceptance import Evaluation, Side, Sides, acceptance, crossings, evaluate, known_war_option
+from sim.rules.acceptance import (
+    ACCEPT_EPS,
+    Evaluation,
+    Side,
+    Sides,
+    acceptance,
+    answer_cutoff,
+    crossings,
+    evaluate,
+    known_war_option,
+)
 from sim.rules.bargaining import Group, Problem, _Moves, _Stacked, expected_utility, group_probabilities
+from sim.rules.beliefs import posterior_survival
+from sim.rules.continuation import keep_table, table_cutoff
 
 TOL = 1e-12
 # derandomize: the same examples on every run, so a failure is reproducible and a pass means the same.
@@ -277,3 +289,68 @@ def test_move_scoring_is_expected_utility(case: Case, rule: str, public: bool, s
     xs[np.arange(n), j], incs[np.arange(n), j] = v, v_in
     expected = expected_utility(prob, xs, incs, case.binding, st_)[0]
     np.testing.assert_allclose(mv.evaluate(x, inc, mv.table(j, v, v_in)), expected, rtol=0, atol=TOL)
+
+
+# --------------------------------------------------------------------------- the tabulated reservation (ODD 7.7)
+
+
+def with_tables(case: Case, seed: int) -> list[Side]:
+    """The case's sides, each answering by a random reservation table over its prior's support: non-increasing
+    values on 2-9 types, flat stretches included (``continuation.keep_table`` of random draws)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for side in case.sides:
+        _, low, _, high = side.prior
+        size = int(rng.integers(2, 10))
+        types = np.linspace(low, high, size)
+        table = keep_table(np.round(rng.uniform(-2.0, 1.0, size), 1))  # rounding makes ties
+        out.append(replace(side, keep=(types, table)))
+    return out
+
+
+@RULE
+@given(cases(), st.integers(0, 2**32 - 1))
+def test_with_a_table_the_answer_is_the_cutoff(case: Case, seed: int) -> None:
+    """Away from an ultimatum a side with a reservation table accepts iff it is not blocked and its cost is at
+    least ``theta(V + eps)`` (``table_cutoff``), i.e. iff ``V + eps >= R~(c)``; ``answer_cutoff`` is that
+    ``theta`` (NaN where every type or no type answers alike), and the logged reservation is ``R~(c)``."""
+    sides = with_tables(case, seed)
+    for k in range(case.values.shape[0]):
+        for s, side in enumerate(sides):
+            ev, old = case.answer(side, k, s), case.answer(replace(side, keep=None), k, s)
+            assert ev.value == old.value and ev.status_quo_value == old.status_quo_value
+            blocked = bool(ev.crossed_red_lines or ev.missing_linkage)
+            if case.ultimatum:  # rejection is war: the table plays no part
+                assert (ev.accepted, ev.reservation) == (old.accepted, old.reservation)
+                continue
+            c, (types, table) = float(case.costs[s]), side.keep
+            assert ev.reservation == float(np.interp(c, types, table))
+            theta = float(table_cutoff(types, table, ev.value + ACCEPT_EPS))
+            if abs(c - theta) > 1e-9:
+                assert ev.accepted == (not blocked and c >= theta)
+            cut = answer_cutoff(side, ev.value, ev.status_quo_value, False)
+            assert (np.isnan(cut) and not np.isfinite(theta)) or cut == theta
+
+
+@RULE
+@given(cases(), st.integers(0, 2**32 - 1))
+def test_with_tables_the_belief_is_the_survival_at_the_cutoff(case: Case, seed: int) -> None:
+    """The proposer's belief that a side with a table accepts is ``S(theta(V + eps))`` under its posterior (0 if
+    blocked and red lines are public); with a known cost (a fixed prior at it) it is the side's own answer."""
+    if case.ultimatum:
+        return
+    sides = with_tables(case, seed)
+    belief = group_probabilities(case.problem(sides, red_lines_public=True), case.values, case.include, case.binding)
+    known = [replace(s, prior=("fixed", c, c, c)) for s, c in zip(sides, case.costs, strict=True)]
+    sure = group_probabilities(case.problem(known, red_lines_public=True), case.values, case.include, case.binding)
+    for k in range(case.values.shape[0]):
+        for s, side in enumerate(sides):
+            ev = case.answer(side, k, s)
+            if ev.missing_linkage:  # the belief leaves out linkage (documented)
+                continue
+            theta = table_cutoff(*side.keep, ev.value + ACCEPT_EPS)
+            accept = posterior_survival(*side.prior, 0.0, 1.0, theta)
+            expected = 0.0 if ev.crossed_red_lines else float(accept)
+            assert belief[k, s] == pytest.approx(expected, abs=1e-12)
+            if abs(float(case.costs[s]) - theta) > 1e-9:
+                assert sure[k, s] == float(ev.accepted)

@@ -20,12 +20,13 @@ import solara
 import yaml
 
 from sim.explain import KINDS, Moment, decisive_moments
-from sim.explain_answers import AnswerCase
+from sim.explain_answers import AnswerCase, answer_margin
 from sim.explain_terms import ClimbCase, Flip
 from sim.loading import DEFAULT_SCENARIO
 from sim.model import DiplomacyModel
-from sim.rules.acceptance import acceptance, acceptance_margin, evaluate, known_war_option
+from sim.rules.acceptance import Side, evaluate
 from sim.rules.coalitions import war_values
+from sim.rules.continuation import keep_table
 from sim.rules.dynamics import climb_threshold, desired_rung, next_rung
 from sim.rules.utility import issue_utilities
 from sim.scenario import Scenario
@@ -270,13 +271,19 @@ def test_climb_threshold_is_where_next_rung_climbs():
             assert up == (delta >= theta)
 
 
-def test_acceptance_margin_is_the_rule():
+def test_answer_margin_is_the_rule():
+    # The margin explain reports, V + eps - R, is >= 0 exactly when evaluate accepts an unblocked package, with
+    # R the status quo or the war option (no table) or the tabulated reservation (ODD 7.7).
     rng = np.random.default_rng(2)
+    types = np.linspace(0.0, 1.0, 5)
     for _ in range(2000):
-        v, sq, w = rng.normal(size=3)
-        ult = bool(rng.integers(2))
-        rule = bool(acceptance(np.array(v), sq, known_war_option(w), np.array(False), ult))
-        assert rule == (acceptance_margin(v, sq, w, ult) >= 0)
+        pos, base, war, cost = rng.uniform(size=4)
+        table = keep_table(np.sort(rng.normal(-0.3, 0.3, 5))[::-1])
+        side = Side("A", np.array([pos]), np.array([1.0]), 1.0, np.zeros(1), np.ones(1), 1.0, war, ("uniform", 0, 0, 1))
+        side = side if rng.integers(2) else replace(side, keep=(types, table))
+        x, ult = rng.uniform(size=1), bool(rng.integers(2))
+        ev = evaluate(side, x, np.ones(1, bool), np.array([base]), np.ones(1), np.ones(1, bool), cost, False, 0.5, ult)
+        assert ev.accepted == (answer_margin(ev) >= 0)
 
 
 # --------------------------------------------------------------------------- the command line

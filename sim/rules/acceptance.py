@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.rules.beliefs import posterior_survival
+from sim.rules.continuation import table_cutoff, table_reservation
 from sim.rules.utility import Array, discounted_gains, effective_trust
 from sim.rules.war import survival
 
@@ -38,6 +39,9 @@ class Side:
     war_value: float  # gross value of its war option (best target; at an ultimatum, the proposer), before its cost
     prior: tuple[str, float, float, float]  # shared prior over its private cost: (kind, low, mode, high)
     belief: tuple[float, float] = (0.0, 1.0)  # the proposer's posterior: the prior truncated to these quantiles
+    # What rejecting keeps, by own type (``continuation.keep_table``): (types, R~), increasing types. None: the
+    # status quo or the war option decides (at an ultimatum, and for a side whose continuation is not modelled).
+    keep: tuple[Array, Array] | None = None
     values_legal_form: float = 0.0
     binding_cost: float = 0.0
     linkage: frozenset[int] = frozenset()  # issue indices it will not see left out
@@ -116,17 +120,6 @@ def acceptance(
     return np.where(blocked, 0.0, p)
 
 
-def acceptance_margin(value: float, status_quo: float, war_option: float, ultimatum: bool) -> float:
-    """How far a package's value clears what it must beat: ``m = V + eps - R``, ``R`` as in ``acceptance``.
-
-    A side that is not blocked accepts iff ``m >= 0`` (``acceptance`` with ``known_war_option``); a blocked
-    side refuses whatever ``m`` is (red lines and linkage are lexicographic), and ``m`` is then the value
-    margin the package would have had (``sim.explain``).
-    """
-    reservation = war_option if ultimatum else max(status_quo, war_option)
-    return value + _EPS - reservation
-
-
 def cost_threshold(value: float, status_quo: float, war_value: float, ultimatum: bool) -> float:
     """The least private cost at which a side that is not blocked accepts: it accepts iff ``c >= theta``.
 
@@ -137,6 +130,17 @@ def cost_threshold(value: float, status_quo: float, war_value: float, ultimatum:
     if not ultimatum and value + _EPS < status_quo:
         return float("nan")
     return war_value - value - _EPS
+
+
+def answer_cutoff(side: Side, value: float, status_quo: float, ultimatum: bool) -> float:
+    """The least cost at which ``side`` accepts a package worth ``value``, or NaN where the answer does not
+    depend on the cost: ``cost_threshold``, or with a tabulated reservation (``Side.keep``, away from an
+    ultimatum) ``theta(V + eps)`` of ``continuation.table_cutoff`` (NaN where every type or no type accepts).
+    What observers learn from the answer (``beliefs.observe``)."""
+    if side.keep is None or ultimatum:
+        return cost_threshold(value, status_quo, side.war_value, ultimatum)
+    theta = float(table_cutoff(*side.keep, value + _EPS))
+    return theta if np.isfinite(theta) else float("nan")
 
 
 def known_war_option(war_option: float) -> Callable[[Array], Array]:
@@ -162,6 +166,7 @@ class Sides:
         self.kinds = frozenset(self.prior_kind.tolist())
         self.posterior = np.array([s.belief for s in sides]).T  # q_lo, q_hi rows
         self.learnt = bool((self.posterior != np.array([[0.0], [1.0]])).any())
+        self.keep = None if any(s.keep is None for s in sides) else [s.keep for s in sides]
         self.linked = np.zeros(self.pos.shape, dtype=bool)
         for k, s in enumerate(sides):
             self.linked[k, sorted(s.linkage)] = True
@@ -200,6 +205,11 @@ class Sides:
         (``change >= -eps``), the war test ``S(W - (U(b) + change))``. ``crossed`` (K, S) blocks
         only if red lines are public; the sides' linkage is not part of the belief."""
         blocked = crossed if red_lines_public else np.zeros(crossed.shape, dtype=bool)
+        if self.keep is not None and not ultimatum:  # P(c >= theta(V)) by each side's tabulated reservation
+            value = self.u_base_sum + change + _EPS
+            theta = np.stack([table_cutoff(*k, value[..., s]) for s, k in enumerate(self.keep)], axis=-1)
+            accept = posterior_survival(self.prior_kind, *self.prior, *self.posterior, theta)
+            return np.where(blocked, 0.0, accept)
         return acceptance(change, 0.0, lambda c: self.war_cdf(self.u_base_sum + c), blocked, ultimatum)
 
 
@@ -232,13 +242,20 @@ def evaluate(
     undiscounted = float(sq + one.changes(x, inc, compliance, np.ones(1))[0, 0])
     war = side.war_value - private_cost
     blocked = crossed.size + missing.size > 0
-    ok = bool(acceptance(np.array(value), sq, known_war_option(war), blocked, ultimatum))
+    if side.keep is not None and not ultimatum:  # the one account: what rejecting keeps (ODD 7.7)
+        reservation = float(table_reservation(*side.keep, private_cost))
+        ok = not blocked and value + _EPS >= reservation
+        worse = "worse than the status quo" if reservation <= sq + _EPS else "continuing is better"
+    else:
+        reservation = war if ultimatum else max(sq, war)
+        ok = bool(acceptance(np.array(value), sq, known_war_option(war), blocked, ultimatum))
+        worse = "war is better" if war > sq else "worse than the status quo"
     if crossed.size:
         reason = "crosses red line"
     elif missing.size:
         reason = "leaves out a linked issue"
     else:
-        reason = "beats the alternative" if ok else "war is better" if war > sq else "worse than the status quo"
+        reason = "beats the alternative" if ok else worse
     return Evaluation(
         actor=side.id,
         accepted=ok,
@@ -246,7 +263,7 @@ def evaluate(
         value=value,
         status_quo_value=sq,
         war_option=war,
-        reservation=war if ultimatum else max(sq, war),
+        reservation=reservation,
         trust=side.trust,
         trust_effective=float(tau[0]),
         trust_discount=undiscounted - value,

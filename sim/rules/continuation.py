@@ -28,6 +28,7 @@ from sim.rules.utility import Array
 
 QUANTILE_CELLS = 64  # expectations over a proposer's types where no closed form gives the breakpoints (§3.6)
 VALUE_POINTS = 1025  # the grid of package values on which the responder's cut-off is tabulated (§3.6)
+TYPE_POINTS = 1025  # the grid of own types on which a side's reservation at the table is tabulated (§3.6)
 BISECTIONS = 40  # halvings of the prior's support: the cut-off to 2^-40 (1e-12) of its width
 
 
@@ -276,6 +277,69 @@ def responder_value(
 # --- the responder's cut-off at the table ----------------------------------------------------------------------
 
 
+def keep_value(
+    c: ArrayLike,
+    side: Party,
+    proposer: Party,
+    days: ArrayLike,
+    meets: Array | bool,
+    side_proposes: Array | bool,
+    next_ultimatum: Array | bool,
+) -> Array:
+    """``R_sk(c)``: what type ``c`` of side ``s`` keeps by rejecting ``k``'s package at a non-ultimatum venue,
+    when the rejection tells ``k`` that ``c_s < c`` (design §3.6, the right side of ``cutoff_map``'s equation):
+
+        R_sk(c) = max( C_sk(c; [q_lo, G(c))),  W^a_sk - c_bar_sk(c) )
+
+    ``C`` is ``continuation_value`` at the pair's next meeting after this venue (``days``, ``meets``,
+    ``side_proposes``, ``next_ultimatum``) with ``k``'s posterior on ``s`` (``proposer.belief``) truncated below
+    ``c``; the attack option counts only if ``s`` can attack ``k``. ``c`` may carry a trailing axis of types
+    (pass expanded parties). Type ``c`` accepts a package worth ``V`` iff ``V - audience >= R_sk(c)``; the
+    indifferent type is the cut-off. Sources: Fearon (1995); Slantchev (2003) and Powell (2004) (learning from
+    rejected offers), inspired by.
+    """
+    other = replace(proposer, belief=proposer.belief.truncated_below(c))
+    C = continuation_value(c, side, other, days, meets, side_proposes, next_ultimatum)
+    return np.maximum(C, side.fallback.attack_now(c))
+
+
+def keep_table(keep: Array) -> Array:
+    """The reservation a side answers by, tabulated on an increasing grid of its own types (trailing axis) from
+    ``keep = keep_value(types, ...)``: the running minimum
+
+        R~(c_g) = min_{g' <= g} R(c_g')
+
+    so that it never rises with the type. ``cutoff_map``'s derivation has ``R`` falling in ``c`` (own costs rise
+    with ``c``); the truncation can pull the other way (a tougher-looking responder is offered more), and where
+    it would the running minimum keeps the answer a cut-off: type ``c`` accepts iff ``V >= R~(c)`` iff
+    ``c >= theta(V)`` (``table_cutoff``), which is what lets observers learn by Bayes' rule from the answer."""
+    return np.minimum.accumulate(np.asarray(keep, dtype=float), axis=-1)
+
+
+def table_reservation(types: Array, table: Array, c: ArrayLike) -> Array:
+    """``R~(c)``: the tabulated reservation (``keep_table``) at own type(s) ``c`` by linear interpolation on
+    the grid (1-d ``types``, ``table``), held at its ends outside it."""
+    return np.interp(c, types, table)
+
+
+def table_cutoff(types: Array, table: Array, value: ArrayLike) -> Array:
+    """``theta(V)``, the least type that accepts a package worth ``V`` (net of audience costs) by the tabulated
+    reservation: the generalised inverse of the piecewise-linear ``R~``,
+
+        theta(V) = min { c : R~(c) <= V },
+
+    so that ``c >= theta(V)`` iff ``V >= R~(c)`` (``table_reservation``). ``-inf`` where every type accepts
+    (``V >= R~(c_0)``), ``+inf`` where none does (``V < R~(c_G)``). 1-d ``types``, ``table``; ``value`` any
+    shape. Design §3.6 tabulates ``theta`` on a grid of values by bisection; tabulating ``R~`` on a grid of
+    types and inverting it gives the same piecewise-linear cut-off map from one evaluation instead of forty."""
+    v = np.asarray(value, dtype=float)
+    j = np.clip(np.searchsorted(-table, -v, side="left"), 1, len(table) - 1)  # first grid point with R~ <= V
+    r0, r1, c0, c1 = table[j - 1], table[j], types[j - 1], types[j]
+    # Inside the table r0 > V >= r1; elsewhere the outer cases decide and the ratio is never used.
+    inner = c0 + (r0 - v) / np.where(r0 > r1, r0 - r1, 1.0) * (c1 - c0)
+    return np.where(v >= table[0], -np.inf, np.where(v < table[-1], np.inf, inner))
+
+
 def value_grid(v_min: ArrayLike, v_max: ArrayLike, points: int = VALUE_POINTS) -> Array:
     """``points`` equally spaced package values from ``v_min`` to ``v_max`` (trailing axis): the grid on which
     ``cutoff_map`` tabulates (design §3.6: 1,025 points)."""
@@ -324,9 +388,7 @@ def cutoff_map(
     args = (expand(days), expand(meets), expand(side_proposes), expand(next_ultimatum))
 
     def gap(theta: Array) -> Array:
-        other = replace(k, belief=k.belief.truncated_below(theta))
-        keep = np.maximum(continuation_value(theta, s, other, *args), s.fallback.attack_now(theta))
-        return V - aud - keep
+        return V - aud - keep_value(theta, s, k, *args)
 
     L, H = k.belief.prior_support()
     lo, hi = (np.broadcast_to(x, np.broadcast_shapes(L.shape, V.shape)).copy() for x in (L, H))

@@ -14,11 +14,12 @@ about ``t``. Pure numpy functions and small frozen dataclasses; no Mesa.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import Any
 
 import numpy as np
 
-from sim.rules.continuation import FallbackTerms, Party, continuation_value
+from sim.rules.continuation import FallbackTerms, Party, continuation_value, keep_table, keep_value
 from sim.rules.frontier import Frontier
 from sim.rules.meetings import NextMeeting
 from sim.rules.screening import Posterior, Screen
@@ -82,8 +83,21 @@ def screens(fr: Frontier, u_base: Array, W_def: Array, attack_belief: Array, ult
     )
 
 
-def values(
-    cost: Array,
+@dataclass(frozen=True)
+class Game:
+    """The dyad game of every ordered pair at its next meeting (design §3.6), indexed ``[i, t]``: ``i``'s side
+    (``own``) and ``t``'s side seen from the pair (``other``), the days to the meeting, whether it can settle
+    something (``useful``), whether ``i`` proposes there and whether it is a binding ultimatum."""
+
+    own: Party
+    other: Party
+    days: Array
+    useful: Array
+    i_proposes: Array
+    ultimatum: Array
+
+
+def game(
     W_att: Array,
     W_def: Array,
     u_base: Array,
@@ -94,7 +108,29 @@ def values(
     belief_hi: Array,
     fr: Frontier,
     meeting: NextMeeting,
-) -> DyadValues:
+) -> Game:
+    """Every pair's game at its next meeting: each side's fallback (``continuation.FallbackTerms``), the screen
+    when it proposes (``screens``) and its posterior on the other (``posteriors``). ``W_att[i, t]`` is ``i``'s
+    value of the war it starts on ``t``, ``W_def[i, t]`` its value of the war ``t`` starts; ``attackable[i, t]``
+    that ``i`` has something to gain (``G_it > 0``); ``attack_belief[i, t] = pi_it``, ``i``'s belief that ``t``
+    would attack it. No holding cost yet (design step 7): waiting for the meeting is free."""
+    terms = FallbackTerms(W_att, W_def, u_base[:, None], attack_belief, attackable)
+    # The ultimatum binds only if its author has something to gain by war (ODD 7.8).
+    i_proposes = meeting.proposer == np.arange(len(u_base))[:, None]
+    ultimatum = meeting.ultimatum & np.where(i_proposes, attackable, attackable.T)
+    post = posteriors(priors, belief_lo, belief_hi)
+    screen = screens(fr, u_base, W_def, attack_belief, ultimatum)
+    own = Party(terms, screen, post, 0.0)
+    other = Party(
+        FallbackTerms(W_att.T, W_def.T, u_base[None, :], attack_belief.T, attackable.T),
+        _transposed(screen),
+        _transposed_posterior(post),
+        0.0,
+    )
+    return Game(own, other, meeting.days, meeting.exists & fr.feasible, i_proposes, ultimatum)
+
+
+def values(cost: Array, g: Game) -> DyadValues:
     """``K_it``, what ``i`` of cost ``c_i`` compares an attack on ``t`` with (design §3.1, §3.6; ODD 7.14):
 
         F_it = U_i(b) - pi_it (U_i(b) - W^d_it + c_i)                   the fallback of waiting
@@ -102,12 +138,9 @@ def values(
                            and the continuation differs from F_it by more than 1e-12,
              = F_it        otherwise
 
-    with ``C_it`` ``continuation.continuation_value``: at the meeting the pair's proposer (``meeting.proposer``)
-    screens the other's cost on its posterior (``screens``, ``posteriors``), and after it the crisis ends in the
-    general fallback ``max(W^a - c, F)`` (an attack after failed talks). No holding cost yet (design step 7):
-    waiting for the meeting is free. ``W_att[i, t]`` is ``i``'s value of the war it starts on ``t``,
-    ``W_def[i, t]`` its value of the war ``t`` starts; ``attackable[i, t]`` that ``i`` has something to gain
-    (``G_it > 0``); ``attack_belief[i, t] = pi_it``, ``i``'s belief that ``t`` would attack it.
+    with ``C_it`` ``continuation.continuation_value``: at the meeting the pair's proposer screens the other's
+    cost on its posterior (``game``), and after it the crisis ends in the general fallback ``max(W^a - c, F)``
+    (an attack after failed talks).
 
     Why the fallback of waiting leaves out attacking: without a meeting, attacking tomorrow is worth what
     attacking today is (no build-up yet), so it is dominated and left out (design §3.6); the ladder then compares
@@ -118,28 +151,34 @@ def values(
     (1998) (the shadow of the future, here derived from the meeting, not set).
     """
     c = np.asarray(cost, dtype=float)[:, None]
-    U = u_base[:, None]
-    terms = FallbackTerms(W_att, W_def, U, attack_belief, attackable)
-    fallback = replace(terms, can_attack=False).at(c)  # waiting only (``continuation.fallback``)
-    # The ultimatum binds only if its author has something to gain by war (ODD 7.8).
-    i_proposes = meeting.proposer == np.arange(len(u_base))[:, None]
-    ultimatum = meeting.ultimatum & np.where(i_proposes, attackable, attackable.T)
-    useful = meeting.exists & fr.feasible
-    calm, talks = fallback, np.zeros_like(useful)
-    if useful.any():
-        post = posteriors(priors, belief_lo, belief_hi)
-        game = screens(fr, u_base, W_def, attack_belief, ultimatum)
-        own = Party(terms, game, post, 0.0)
-        other = Party(
-            FallbackTerms(W_att.T, W_def.T, u_base[None, :], attack_belief.T, attackable.T),
-            _transposed(game),
-            _transposed_posterior(post),
-            0.0,
-        )
-        C = continuation_value(c, own, other, meeting.days, useful, i_proposes, ultimatum)
-        talks = useful & (np.abs(C - fallback) > OPTION_TOL)
+    fallback = replace(g.own.fallback, can_attack=False).at(c)  # waiting only (``continuation.fallback``)
+    calm, talks = fallback, np.zeros_like(g.useful)
+    if g.useful.any():
+        C = continuation_value(c, g.own, g.other, g.days, g.useful, g.i_proposes, g.ultimatum)
+        talks = g.useful & (np.abs(C - fallback) > OPTION_TOL)
         calm = np.where(talks, C, fallback)
     return DyadValues(calm=calm, fallback=fallback, option=calm - fallback, talks=talks)
+
+
+def reservation(g: Game, s: int, k: int, types: Array) -> Array:
+    """``R~_sk`` on ``s``'s grid of types ``types`` (increasing): what each type of ``s`` keeps by rejecting
+    ``k``'s package at a non-ultimatum venue today (``continuation.keep_value`` at the pair's next meeting after
+    today, made non-increasing by ``continuation.keep_table``). The one account at the table: the reservation is
+    the continuation the ladder reads (design §3.1, §3.6), with the attack option, on the posterior a rejection
+    leaves."""
+    n = np.shape(g.days)[0]
+    side, proposer = (_pair(p, s, k, n) for p in (g.own, g.other))
+    at = (g.days[s, k], g.useful[s, k], g.i_proposes[s, k], g.ultimatum[s, k])
+    return keep_table(keep_value(types, side, proposer, *at))
+
+
+def _pair(obj: Any, s: int, k: int, n: int) -> Any:
+    """The pair ``[s, k]`` of a game's dataclass (fields broadcast to ``(n, n)``, scalars and ``None`` kept)."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return replace(obj, **{f.name: _pair(getattr(obj, f.name), s, k, n) for f in fields(obj)})
+    if obj is None or np.ndim(obj) == 0:
+        return obj
+    return np.broadcast_to(obj, (n, n))[s, k]
 
 
 def _transposed(game: Screen) -> Screen:
