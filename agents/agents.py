@@ -2,7 +2,9 @@
 
 Agents are thin views on the model's numpy arrays (positions, trust, rungs): the O(N^2) dyads
 stay cheap, and the rules in ``sim.rules`` stay pure. An agent's own decisions -- what to
-propose at a venue and whether to accept a package -- are its methods.
+propose at a venue, whether to accept a package, which rung to hold toward every other actor --
+come from its policy (``agents.policies``, chosen per actor by the scenario), to which its
+methods delegate.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.rules.acceptance import Evaluation, Side, evaluate
-from sim.rules.bargaining import Group, Problem, Proposal, best_package
+from agents.policies import POLICIES, Policy
+from sim.rules.acceptance import Evaluation, Side
+from sim.rules.bargaining import Group, Problem, Proposal
+from sim.rules.ladder import LadderKernel
 
 if TYPE_CHECKING:
     from sim.scenario_parts import Actor
@@ -34,6 +38,7 @@ class DiplomaticActor(mesa.Agent):
         self.index = index
         self.actor_id = spec.id
         self.name = spec.name
+        self.policy: Policy = POLICIES[spec.policy]()
 
     @property
     def kind(self) -> str:
@@ -74,23 +79,16 @@ class DiplomaticActor(mesa.Agent):
         )
 
     def propose(self, problem: Problem, anchor: np.ndarray) -> Proposal:
-        """Table the package that maximises expected utility (see ``best_package``)."""
-        return best_package(problem, anchor)
+        """The package this actor tables (its policy's ``propose``)."""
+        return self.policy.propose(self, problem, anchor)
 
     def respond(self, side: Side, proposal: Proposal, problem: Problem) -> Evaluation:
-        """Accept or reject a package, with the comparison logged (see ``evaluate``)."""
-        return evaluate(
-            side,
-            proposal.values,
-            proposal.include,
-            problem.baseline,
-            problem.compliance,
-            problem.open_issues,
-            private_cost=float(self.model.private_cost[self.index]),
-            binding=proposal.legal_form == "legally_binding",
-            legal_boost=problem.legal_boost,
-            ultimatum=problem.ultimatum,
-        )
+        """Accept or reject a package, with the comparison logged (its policy's ``respond``)."""
+        return self.policy.respond(self, side, proposal, problem)
+
+    def choose_rungs(self, kernel: LadderKernel) -> np.ndarray:
+        """The next rung toward every actor, ``(n,)`` (its policy's ``choose_rungs``; the model applies it)."""
+        return self.policy.choose_rungs(self, kernel)
 
     def as_group(self, proposer: int, ultimatum: bool, present: frozenset[int]) -> Group:
         """This actor as a decision unit facing ``proposer``: a bloc brings its members who are

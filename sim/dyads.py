@@ -2,7 +2,8 @@
 
 ``Dyads`` is a mixin of ``DiplomacyModel``: the spoils and war values of every ordered pair (ODD 7.4, 7.5),
 each actor's belief that another would attack it (7.14, 7.19), and the one account of what an actor compares
-war with (``sim.rules.values``; 7.14), recomputed only when something they read has changed. The rules are in
+war with (``sim.rules.values``; 7.14), recomputed only when something they read has changed, and the kernel the
+actors choose their rungs from (``sim.rules.ladder``). The rules are in
 ``sim.rules``; this module gathers their inputs from the model's arrays.
 """
 
@@ -14,10 +15,11 @@ from typing import Any, TypeVar
 import numpy as np
 
 from sim.rules import values as dyad
-from sim.rules.beliefs import posterior_survival, quantile
+from sim.rules.beliefs import cdf, observe, posterior_survival, quantile
 from sim.rules.coalitions import coalition_win_probability, war_values
 from sim.rules.continuation import TYPE_POINTS
 from sim.rules.frontier import Frontier, frontier
+from sim.rules.ladder import LadderKernel, band_rungs
 from sim.rules.meetings import NextMeeting, next_meetings
 from sim.rules.spoils import consent_intervals, disputes, spoils_by_issue, war_outcomes
 from sim.rules.utility import issue_utilities
@@ -58,6 +60,11 @@ class Dyads:
     venue_agenda: np.ndarray
     venue_proposers: list[list[int]]
     venue_ultimatum: np.ndarray
+    rung: np.ndarray
+    war_index: int
+    baseline_rung: int
+    rng: np.random.Generator
+    learners: np.ndarray
     _war_key: bytes | None
     _memos: dict[str, tuple[bytes, Any]]
 
@@ -115,6 +122,17 @@ class Dyads:
         if last is None or last[0] != key:
             last = self._memos[name] = (key, compute())
         return last[1]
+
+    def learn(self, i: int, threshold: float, accepted: bool) -> None:
+        """Every other actor observes ``i``'s answer, the event ``c_i >= threshold`` (accepted) or below it, and
+        updates its belief by Bayes' rule (ODD 7.19) if its policy updates beliefs (``learners``); an answer that
+        did not depend on the cost teaches nothing."""
+        if np.isnan(threshold):
+            return
+        q = float(cdf(*self.priors.prior(i), threshold))
+        lo, hi = observe(self.belief_lo[:, i], self.belief_hi[:, i], q, below=not accepted)
+        self.belief_lo[:, i] = np.where(self.learners, lo, self.belief_lo[:, i])
+        self.belief_hi[:, i] = np.where(self.learners, hi, self.belief_hi[:, i])
 
     def attack_beliefs(self) -> np.ndarray:
         """``pi[i, t]``: ``i``'s belief that ``t`` would attack it if talks fail, ``P_i(c_t < W[t, i] - U_t(b))``
@@ -195,4 +213,26 @@ class Dyads:
             open_issues,
             self.compliance,
             self.trust,
+        )
+
+    def ladder_kernel(self, t: int) -> LadderKernel:
+        """What every actor chooses its rungs from after the venues of step ``t``: the net value of war
+        ``W - c - K`` for every dyad, with the model's noise (drawn for all dyads whatever the policies, so that
+        the random stream does not depend on them), and the default policy's next rungs (``ladder.band_rungs``)."""
+        p = self.params
+        values = self.dyad_values(t)
+        net = self.war - self.private_cost[:, None] - values.calm
+        noisy = net + p.noise * self.rng.standard_normal(net.shape)
+        return LadderKernel(
+            values=values,
+            net=net,
+            noisy=noisy,
+            chosen=band_rungs(noisy, self.rung, self.attackable, self.war_index, self.baseline_rung, p.rung_band),
+            rung=self.rung,
+            war=self.war,
+            private_cost=self.private_cost,
+            u_base=self.u_base_sum,
+            attackable=self.attackable,
+            war_index=self.war_index,
+            baseline_rung=self.baseline_rung,
         )

@@ -169,7 +169,10 @@ class Explainer:
         ev: Evaluation,
         ratification: bool,
     ) -> None:
-        """An answer to a package, with ``evaluate``'s inputs as they were (taken apart only if it is decisive)."""
+        """An answer to a package, with ``evaluate``'s inputs as they were (taken apart only if it is decisive);
+        only the default policy's answers, which are ``evaluate``'s (``DiplomacyModel.explained``)."""
+        if not world.explained[world.index_of[side.id]]:
+            return
         cost = float(world.private_cost[world.index_of[side.id]])
         case = AnswerCase.of(side, proposal, problem, cost)
         self.answers.append(_Answer(step, venue, world.actor_ids[proposer], ratification, ev, case))

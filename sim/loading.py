@@ -102,8 +102,8 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any], file: str) -
 
     A path is dotted: mapping keys, and list items by their ``id`` (``venues.geneva.date``)
     or index. Setting a list item to null removes it (``venues.geneva=null``). A path must
-    exist, with two exceptions whose keys are known: ``parameters.NAME`` for any model
-    parameter and ``trust.FROM.TO`` for two actors. Ids and indices refer to the file as
+    exist, with three exceptions whose keys are known: ``parameters.NAME`` for any model
+    parameter, ``trust.FROM.TO`` for two actors and ``actors.ID.policy``. Ids and indices refer to the file as
     written and removals happen last, so the result does not depend on the order of the paths.
     """
     raw = copy.deepcopy(raw)
@@ -148,6 +148,7 @@ def _set_path(
                 (depth == 0 and key == "parameters" and len(parts) == 2)
                 or (parts[0] == "parameters" and depth == 1 and key in Parameters.model_fields)
                 or (parts[0] == "trust" and 1 <= depth <= 2 and key in actor_ids and len(parts) == 3)
+                or (parts[0] == "actors" and depth == 2 and key == "policy" and len(parts) == 3)
             )
             if key not in node and not creatable:
                 raise KeyError(f"no key {name_text(key)!r} at {cut(here, MAX_PATH_CHARS)}")

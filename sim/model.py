@@ -28,9 +28,8 @@ from sim.messages import ScenarioError
 from sim.params import Parameters
 from sim.result import RunResult
 from sim.rules.acceptance import Side
-from sim.rules.beliefs import cdf, observe
 from sim.rules.coalitions import reliability
-from sim.rules.dynamics import desired_rung, next_rung, pull_toward_bloc, update_trust
+from sim.rules.dynamics import pull_toward_bloc, update_trust
 from sim.rules.war import CostPriors
 from sim.scenario import Scenario
 from sim.scenario_parts import Venue
@@ -67,6 +66,10 @@ class DiplomacyModel(Dyads, mesa.Model):
         self.config_sha256 = config_sha256(sc)
         self._build_arrays(sc)
         self.actor_agents: list[DiplomaticActor] = [AGENT_CLASSES[a.kind](self, a, i) for i, a in enumerate(sc.actors)]
+        self.policies = [a.policy.name for a in self.actor_agents]
+        self.explained = np.array([name == "bayesian" for name in self.policies])  # whose choices sim.explain reads
+        self.learners = np.array([bool(a.policy.classifier["updates_beliefs"]) for a in self.actor_agents])
+        self.revealing = np.array([bool(a.policy.classifier["reveals_type"]) for a in self.actor_agents])
         self.private_cost = self.priors.sample(self.rng)
         n = len(self.actor_ids)
         # belief_lo[k, i], belief_hi[k, i]: k's posterior over i's cost is the prior truncated to these quantiles.
@@ -229,15 +232,6 @@ class DiplomacyModel(Dyads, mesa.Model):
         side = self.actor_agents[i].side(self.trust[i, proposer], war, belief)
         return side if ultimatum else replace(side, keep=self.reservation(self.day, i, proposer))
 
-    def learn(self, i: int, threshold: float, accepted: bool) -> None:
-        """Every other actor observes ``i``'s answer, the event ``c_i >= threshold`` (accepted) or below it, and
-        updates its belief by Bayes' rule (ODD 7.19); an answer that did not depend on the cost teaches nothing."""
-        if np.isnan(threshold):
-            return
-        q = float(cdf(*self.priors.prior(i), threshold))
-        lo, hi = observe(self.belief_lo[:, i], self.belief_hi[:, i], q, below=not accepted)
-        self.belief_lo[:, i], self.belief_hi[:, i] = lo, hi
-
     # ------------------------------------------------------------------ step
 
     def step(self) -> None:
@@ -296,22 +290,16 @@ class DiplomacyModel(Dyads, mesa.Model):
                 )
 
     def _choose_rungs(self, t: int) -> None:
-        """Each actor picks its rung toward every other: war value against what it would have without war."""
+        """Each actor picks its rung toward every other by its policy, all from the same state (synchronous): one
+        kernel for the step, then Mesa's AgentSet calls every agent in creation order (row ``i`` is actor ``i``)."""
         p = self.params
-        values = self.dyad_values(t)
-        calm = values.calm
-        net = self.war - self.private_cost[:, None] - calm
-        noisy = net + p.noise * self.rng.standard_normal(net.shape)
-        desired = desired_rung(noisy, self.war_index, p.rung_band)
-        # The attack guard (ODD 7.15): war only over a dispute; short of war, mobilising against an actor that
-        # has something to gain by attacking; otherwise no rung above the baseline.
-        below_war = np.minimum(desired, self.war_index - 1)
-        desired = np.where(
-            self.attackable, desired, np.where(self.attackable.T, below_war, np.minimum(desired, self.baseline_rung))
-        )
-        new = np.where(self.can_fight, next_rung(self.rung, desired), self.rung)
+        kernel = self.ladder_kernel(t)
+        calm, net, noisy = kernel.values.calm, kernel.net, kernel.noisy
+        chosen = np.stack(self.agents.map("choose_rungs", kernel))
+        new = np.where(self.can_fight, chosen, self.rung)
         if self.explainer is not None:  # before trust and rungs move: the state the choice was made in
-            self.explainer.rungs(self, t, values, noisy, new)
+            # sim.explain takes apart the default policy's climbs only (its terms are the band ladder's).
+            self.explainer.rungs(self, t, kernel.values, noisy, np.where(self.explained[:, None], new, self.rung))
         # Escalation toward an actor costs its trust, de-escalation earns a little (reciprocity).
         war_score = self.ladder_scores[self.war_index]
         d_score = (self.ladder_scores[new] - self.ladder_scores[self.rung]) / (war_score if war_score > 0 else 1.0)
@@ -391,6 +379,7 @@ class DiplomacyModel(Dyads, mesa.Model):
             },
             venues=list(self.venue_log),
             final_date=self.date.isoformat(),
+            policies=dict(zip(self.actor_ids, self.policies, strict=True)),
         )
 
     def positions_frame(self) -> pd.DataFrame:

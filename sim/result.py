@@ -27,6 +27,7 @@ class RunResult:
     trust: dict[str, dict[str, float]]
     venues: list[dict[str, Any]]
     final_date: str
+    policies: dict[str, str] = field(default_factory=dict)  # actor id -> its policy's name (agents.policies)
     schema_version: int = field(default=RESULT_SCHEMA_VERSION)
 
     @property

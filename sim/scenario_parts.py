@@ -194,6 +194,10 @@ class InitialRungs(Strict):
     source: Source | None = None
 
 
+# The names of agents.policies.POLICIES (the engine does not import the agents; a test keeps the two in step).
+PolicyName = Literal["bayesian", "hardliner", "reciprocator"]
+
+
 class Actor(Strict):
     id: Ident
     name: str
@@ -210,6 +214,14 @@ class Actor(Strict):
     conflict_cost: CostPrior
     threats: list[Threat] = Field(default_factory=list)
     initial_rung: InitialRungs = InitialRungs()
+    # Left out of the dump (and so of the config hash) when it is the default: a file that does not name a
+    # policy hashes as it did before policies existed, and naming the default changes nothing.
+    policy: PolicyName = Field(
+        default="bayesian",
+        exclude_if=lambda v: v == "bayesian",
+        description="Where this actor's choices come from (agents/policies.py): bayesian (the default), "
+        "hardliner or reciprocator. For comparing policies; the crisis library never sets it.",
+    )
     source: Source
 
     @model_validator(mode="after")

@@ -212,11 +212,15 @@ def _ratified(world: World, meeting: Meeting, tabled: Tabled, j: int, yes: set[i
 
 def _observed(world: World, side: Side, ev: Evaluation, problem: Problem) -> None:
     """Everyone learns from an answer that was not blocked (blocks are public and do not depend on the cost);
-    with private red lines no one can tell a block from a refusal, so no one learns from answers."""
+    with private red lines no one can tell a block from a refusal, so no one learns from answers; nor from the
+    answers of an actor whose policy does not reveal its type (its answer is not the cut-off rule's)."""
     if ev.crossed_red_lines or ev.missing_linkage or not problem.red_lines_public:
         return
+    i = world.index_of[side.id]
+    if not world.revealing[i]:
+        return
     theta = answer_cutoff(side, ev.value, ev.status_quo_value, problem.ultimatum)
-    world.learn(world.index_of[side.id], theta, ev.accepted)
+    world.learn(i, theta, ev.accepted)
 
 
 def _reciprocate(world: World, tabled: Tabled) -> None:

@@ -47,7 +47,7 @@ class Recorder(Protocol):
 
 
 class Negotiator(Protocol):
-    """An actor as the venues see it: it enters talks, proposes and answers."""
+    """An actor as the venues see it: it enters talks, proposes and answers (by its policy)."""
 
     def side(self, trust: float, war_value: float) -> Side: ...
 
@@ -93,6 +93,8 @@ class World(Protocol):
     best_war: np.ndarray  # (n,) best war value over the actors one can attack
     outcome: str | None
     explainer: Recorder | None  # None unless the model records decisions (sim.explain)
+    explained: np.ndarray  # (n,) bool: the actors whose decisions sim.explain takes apart (the default policy's)
+    revealing: np.ndarray  # (n,) bool: the actors whose answers observers learn from (policy classifier)
     venue_log: list[dict[str, Any]]
     agreements: list[dict[str, Any]]
 

@@ -61,12 +61,31 @@ def test_the_source_check_accepts_the_three_kinds_and_rejects_others() -> None:
         assert why in (source_problem(bad, refs) or ""), bad
 
 
+def global_settings(raw: dict[str, Any]) -> list[str]:
+    """What a crisis file must not set: model parameters are global (no ``parameters`` block, docs/authoring.md,
+    1), and so are the actors' policies (no ``actors[].policy``: the library runs the default, design §7)."""
+    found = ["parameters: model parameters are global"] if "parameters" in raw else []
+    found += [
+        f"actors.{a.get('id')}.policy: the library runs the default policy" for a in raw["actors"] if "policy" in a
+    ]
+    return found
+
+
+def test_the_global_settings_check_finds_a_parameters_block_and_a_policy() -> None:
+    raw = yaml.safe_load(CRISES[0].read_text(encoding="utf-8"))
+    assert global_settings(raw) == []
+    raw["parameters"] = {"noise": 0.0}
+    raw["actors"][0]["policy"] = "bayesian"  # even the default: a crisis file names no policy
+    found = global_settings(raw)
+    assert len(found) == 2 and found[1].startswith(f"actors.{raw['actors'][0]['id']}.policy")
+
+
 @pytest.mark.parametrize("path", CRISES, ids=lambda p: p.stem)
 def test_a_crisis_validates_and_traces_every_number(path: Path) -> None:
     scenario = load_scenario(path)
     assert scenario.id == path.stem, "a crisis file is named after its id"
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert "parameters" not in raw, "model parameters are global: no parameters block (docs/authoring.md, 1)"
+    assert not global_settings(raw), global_settings(raw)
     found = list(sources(raw))
     assert len(found) >= 10, "too few sources: the walker or the file is broken"
     bad = [f"{p}: {why}" for p, s in found if (why := source_problem(s, scenario.references))]

@@ -15,11 +15,11 @@ from mesa.visualization.utils import update_counter
 
 from sim.viz.commands import display_path
 from sim.viz.data import (
+    actor_lines,
     beliefs_caption,
     calendar_info,
     export_command,
     export_yaml,
-    highest_rungs,
     learnable,
     outcome_summary,
     parameter_overrides,
@@ -41,17 +41,12 @@ def _tick(model: Any) -> tuple[Any, int, int]:
 
 @solara.component
 def TrustNetworkView(model: Any) -> None:
-    """The trust network figure, and each actor named with its capability and highest rung."""
+    """The trust network figure, and each actor named with its policy, capability and highest rung."""
     deps = list(_tick(model))
-    names = {a.id: a for a in model.config.actors}
-    highest = highest_rungs(model.rung)
     with solara.Column(style=BOX, classes=["dipsim-network"]):
         heading("Trust network")
         FigureImage(lambda: trust_network_figure(model), deps)
-        lines = [
-            f"{a} ({names[a].name}): capability {model.capability[i]:g}, highest rung {model.ladder_ids[highest[i]]}"
-            for i, a in enumerate(model.actor_ids)
-        ]
+        lines = actor_lines(model)
         solara.HTML(tag="div", unsafe_innerHTML="<br>".join(html.escape(x) for x in lines), style="font-size: 11px")
 
 

@@ -3,8 +3,8 @@
 
 - the controls: the bundled scenarios, a typed path or seed read as the model needs them, each parameter's
   slider, the parameters the page set, and the ``dipsim run`` command and scenario file that reproduce a run;
-- the model's state over time and now: positions, highest rungs, the rung matrix, beliefs about costs of war, the
-  calendar, the proposal log and why each proposal was accepted or not, the outcome.
+- the model's state over time and now: each actor's policy, positions, highest rungs, the rung matrix, beliefs
+  about costs of war, the calendar, the proposal log and why each proposal was accepted or not, the outcome.
 
 No Solara and no matplotlib: the figures (``sim.viz.figures``) and the views (``sim.viz.components``) draw
 these, and the tests check them without a browser.
@@ -167,6 +167,18 @@ def highest_rungs(rungs: np.ndarray) -> np.ndarray:
     """Each actor's highest rung toward any other actor."""
     off = ~np.eye(rungs.shape[0], dtype=bool)
     return np.where(off, rungs, np.iinfo(rungs.dtype).min).max(axis=1)
+
+
+def actor_lines(model: Any) -> list[str]:
+    """One line per actor for the trust network's legend: id, name, policy (``actors[].policy``), capability now
+    and highest rung now."""
+    names = {a.id: a.name for a in model.config.actors}
+    highest = highest_rungs(model.rung)
+    return [
+        f"{a} ({names[a]}; policy {model.policies[i]}): capability {model.capability[i]:g}, "
+        f"highest rung {model.ladder_ids[highest[i]]}"
+        for i, a in enumerate(model.actor_ids)
+    ]
 
 
 def highest_rungs_over_time(model: Any) -> pd.DataFrame:
