@@ -171,7 +171,8 @@ class Dyads:
     def _game(self, t: int) -> tuple[dyad.Game, bytes]:
         """Every pair's game at its next meeting after step ``t`` (``values.game``) and the key of its inputs."""
         meeting = self.next_meeting(t)
-        state = (self.belief_lo, self.belief_hi, self.trust, self.agreed, meeting.days, meeting.proposer, meeting.venue)
+        # Not the days to the meeting: nothing reads them until rungs cost something to hold (``values.Game``).
+        state = (self.belief_lo, self.belief_hi, self.trust, self.agreed, meeting.proposer, meeting.venue)
         key = (self._war_key or b"") + b"".join(a.tobytes() for a in state)
         return self._memo("game", key, lambda: self._dyad_game(meeting)), key
 

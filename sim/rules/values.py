@@ -26,6 +26,9 @@ from sim.rules.screening import Posterior, Screen
 from sim.rules.utility import Array
 
 OPTION_TOL = 1e-12  # a meeting worth less than this over the fallback settles nothing worth waiting for
+# The days to the next meeting as the continuation reads them: they multiply the holding cost of a rung, which
+# design step 7 adds; until then every rung is free to hold and the days do not matter.
+NO_HOLDING = 0.0
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,15 @@ def screens(fr: Frontier, u_base: Array, W_def: Array, attack_belief: Array, ult
 @dataclass(frozen=True)
 class Game:
     """The dyad game of every ordered pair at its next meeting (design §3.6), indexed ``[i, t]``: ``i``'s side
-    (``own``) and ``t``'s side seen from the pair (``other``), the days to the meeting, whether it can settle
-    something (``useful``), whether ``i`` proposes there and whether it is a binding ultimatum."""
+    (``own``) and ``t``'s side seen from the pair (``other``), whether the meeting can settle something
+    (``useful``), whether ``i`` proposes there and whether it is a binding ultimatum.
+
+    The days to the meeting are not part of it: they enter the continuation only through the cost of holding a
+    rung until then, ``-d h(c)`` (design §3.3, step 7), which is not in the model yet, so until then a pair's
+    values change only when its meeting, or something the game reads, changes."""
 
     own: Party
     other: Party
-    days: Array
     useful: Array
     i_proposes: Array
     ultimatum: Array
@@ -127,7 +133,7 @@ def game(
         _transposed_posterior(post),
         0.0,
     )
-    return Game(own, other, meeting.days, meeting.exists & fr.feasible, i_proposes, ultimatum)
+    return Game(own, other, meeting.exists & fr.feasible, i_proposes, ultimatum)
 
 
 def values(cost: Array, g: Game) -> DyadValues:
@@ -154,7 +160,7 @@ def values(cost: Array, g: Game) -> DyadValues:
     fallback = replace(g.own.fallback, can_attack=False).at(c)  # waiting only (``continuation.fallback``)
     calm, talks = fallback, np.zeros_like(g.useful)
     if g.useful.any():
-        C = continuation_value(c, g.own, g.other, g.days, g.useful, g.i_proposes, g.ultimatum)
+        C = continuation_value(c, g.own, g.other, NO_HOLDING, g.useful, g.i_proposes, g.ultimatum)
         talks = g.useful & (np.abs(C - fallback) > OPTION_TOL)
         calm = np.where(talks, C, fallback)
     return DyadValues(calm=calm, fallback=fallback, option=calm - fallback, talks=talks)
@@ -166,19 +172,19 @@ def reservation(g: Game, s: int, k: int, types: Array) -> Array:
     today, made non-increasing by ``continuation.keep_table``). The one account at the table: the reservation is
     the continuation the ladder reads (design §3.1, §3.6), with the attack option, on the posterior a rejection
     leaves."""
-    n = np.shape(g.days)[0]
-    side, proposer = (_pair(p, s, k, n) for p in (g.own, g.other))
-    at = (g.days[s, k], g.useful[s, k], g.i_proposes[s, k], g.ultimatum[s, k])
+    side, proposer = (_pair(p, s, k) for p in (g.own, g.other))
+    at = (NO_HOLDING, g.useful[s, k], g.i_proposes[s, k], g.ultimatum[s, k])
     return keep_table(keep_value(types, side, proposer, *at))
 
 
-def _pair(obj: Any, s: int, k: int, n: int) -> Any:
-    """The pair ``[s, k]`` of a game's dataclass (fields broadcast to ``(n, n)``, scalars and ``None`` kept)."""
+def _pair(obj: Any, s: int, k: int) -> Any:
+    """The pair ``[s, k]`` of a game's dataclass: ``(n, n)`` fields and those broadcast along one axis (``(1, n)``,
+    ``(n, 1)``) indexed, scalars and ``None`` kept."""
     if is_dataclass(obj) and not isinstance(obj, type):
-        return replace(obj, **{f.name: _pair(getattr(obj, f.name), s, k, n) for f in fields(obj)})
-    if obj is None or np.ndim(obj) == 0:
-        return obj
-    return np.broadcast_to(obj, (n, n))[s, k]
+        return type(obj)(**{f.name: _pair(getattr(obj, f.name), s, k) for f in fields(obj)})
+    if isinstance(obj, np.ndarray) and obj.ndim == 2:
+        return obj[s if obj.shape[0] > 1 else 0, k if obj.shape[1] > 1 else 0]
+    return obj
 
 
 def _transposed(game: Screen) -> Screen:
