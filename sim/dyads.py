@@ -164,9 +164,20 @@ class Dyads:
         """``(types, R~)``: what each type of ``s`` keeps by rejecting ``k``'s package at a venue of step ``t``
         (``values.reservation``, ODD 7.7), on ``TYPE_POINTS`` types spanning ``s``'s cost prior."""
         g, _ = self._game(t)
-        kind, low, mode, high = self.priors.prior(s)
-        types = np.linspace(quantile(kind, low, mode, high, 0.0), quantile(kind, low, mode, high, 1.0), TYPE_POINTS)
+        types = self._types(s)
         return types, dyad.reservation(g, s, k, types)
+
+    def no_deal_table(self, t: int, k: int, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(cut-offs, N)``: what proposer ``k`` keeps if ``r`` rejects its package at a venue of step ``t``,
+        by the cut-off the rejection reveals (``values.no_deal``), on ``r``'s grid of types."""
+        g, _ = self._game(t)
+        types = self._types(r)
+        return types, dyad.no_deal(g, k, r, float(self.private_cost[k]), types)
+
+    def _types(self, s: int) -> np.ndarray:
+        """``TYPE_POINTS`` equally spaced types spanning ``s``'s cost prior (one point for a fixed cost)."""
+        kind, low, mode, high = self.priors.prior(s)
+        return np.linspace(quantile(kind, low, mode, high, 0.0), quantile(kind, low, mode, high, 1.0), TYPE_POINTS)
 
     def _game(self, t: int) -> tuple[dyad.Game, bytes]:
         """Every pair's game at its next meeting after step ``t`` (``values.game``) and the key of its inputs."""

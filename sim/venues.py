@@ -109,6 +109,9 @@ def _table(world: World, meeting: Meeting, k: int, open_issues: np.ndarray) -> T
         calm = world.dyad_values(meeting.step).calm[k, others]
         attack = np.where(world.attackable[k, others], world.war[k, others] - world.private_cost[k], -np.inf)
         no_deal = float(np.maximum(calm, attack).max())
+    # Face to face with one decision-maker the proposer anticipates what a rejection would teach it (ODD 7.7).
+    bilateral = not ultimatum and len(groups) == 1 and not groups[0].members
+    no_deal_table = world.no_deal_table(meeting.step, k, others[0]) if bilateral else None
     me = world.actor_agents[k].side(world.trust[k, others].mean(), world.best_war[k])
     problem = Problem(
         proposer=me,
@@ -118,6 +121,7 @@ def _table(world: World, meeting: Meeting, k: int, open_issues: np.ndarray) -> T
         compliance=world.compliance,
         allowed=world.allowed,
         no_deal=float(no_deal),
+        no_deal_table=no_deal_table,
         venue_rule=meeting.venue.decision_rule,
         ultimatum=ultimatum,
         legal_boost=world.params.legal_boost,

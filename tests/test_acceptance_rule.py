@@ -354,3 +354,34 @@ def test_with_tables_the_belief_is_the_survival_at_the_cutoff(case: Case, seed: 
             assert belief[k, s] == pytest.approx(expected, abs=1e-12)
             if abs(float(case.costs[s]) - theta) > 1e-9:
                 assert sure[k, s] == float(ev.accepted)
+
+
+@RULE
+@given(cases(), st.integers(0, 2**32 - 1))
+def test_a_bilateral_proposer_weighs_what_a_rejection_would_teach_it(case: Case, seed: int) -> None:
+    """With a no-deal table (bilateral talks, ODD 7.7) a candidate's no-deal value is ``N(theta(V_r(x) + eps))``,
+    the proposer's continuation on the posterior the recipient's rejection would leave (``N`` at the top of the
+    grid where a public red line blocks it: a block reveals nothing); ``expected_utility`` and the incremental
+    move scoring (``_Moves``) agree on it."""
+    if case.ultimatum:
+        return
+    rng = np.random.default_rng(seed)
+    proposer, side = with_tables(case, seed)[0], with_tables(case, seed + 1)[-1]
+    grid = np.sort(rng.uniform(-1.0, 2.0, 5))
+    table = (grid, np.sort(rng.uniform(-2.0, 0.0, 5)))  # the more it would learn, the more it keeps
+    prob = replace(case.problem([proposer, side], red_lines_public=True), groups=(Group(head=side),))
+    prob = replace(prob, no_deal_table=table)
+    x, inc = case.outcome, case.include
+    eu, p_adopt = expected_utility(prob, case.values, inc, case.binding)
+    # The no-deal value enters linearly: against a proposer whose no-deal value is 0, the difference is (1 - P) N.
+    eu0, p0 = expected_utility(replace(prob, no_deal=0.0, no_deal_table=None), case.values, inc, case.binding)
+    np.testing.assert_array_equal(p_adopt, p0)
+    for k in range(x.shape[0]):
+        blocked = bool(crossings(x[k], inc[k], side.red_low, side.red_high).any())
+        value = case.answer(side, k, len(case.sides) - 1).value
+        theta = np.inf if blocked else table_cutoff(*side.keep, value + ACCEPT_EPS)
+        no_deal = float(np.interp(theta, *table))
+        assert eu[k] - eu0[k] == pytest.approx((1.0 - p_adopt[k]) * no_deal, rel=0, abs=1e-9)
+    st_ = _Stacked(prob)
+    mv = _Moves(prob, st_, case.binding, broker=False)
+    assert mv.value(case.values[0], inc[0]) == pytest.approx(float(eu[0]), rel=0, abs=TOL)

@@ -198,6 +198,13 @@ class Sides:
             return survival(self.prior_kind, *self.prior, self.war - value, self.kinds)
         return posterior_survival(self.prior_kind, *self.prior, *self.posterior, self.war - value)
 
+    def cutoffs(self, change: Array) -> Array:
+        """``theta_s(V_s + eps)`` of each side's reservation table (``continuation.table_cutoff``), (K, S), for
+        packages whose values are ``U_s(b) + change``."""
+        assert self.keep is not None
+        value = self.u_base_sum + change + _EPS
+        return np.stack([table_cutoff(*k, value[..., s]) for s, k in enumerate(self.keep)], axis=-1)
+
     def belief(self, change: Array, crossed: Array, ultimatum: bool, red_lines_public: bool) -> Array:
         """The proposer's belief that each side accepts: ``acceptance`` over the cost prior, (K, S).
 
@@ -206,9 +213,7 @@ class Sides:
         only if red lines are public; the sides' linkage is not part of the belief."""
         blocked = crossed if red_lines_public else np.zeros(crossed.shape, dtype=bool)
         if self.keep is not None and not ultimatum:  # P(c >= theta(V)) by each side's tabulated reservation
-            value = self.u_base_sum + change + _EPS
-            theta = np.stack([table_cutoff(*k, value[..., s]) for s, k in enumerate(self.keep)], axis=-1)
-            accept = posterior_survival(self.prior_kind, *self.prior, *self.posterior, theta)
+            accept = posterior_survival(self.prior_kind, *self.prior, *self.posterior, self.cutoffs(change))
             return np.where(blocked, 0.0, accept)
         return acceptance(change, 0.0, lambda c: self.war_cdf(self.u_base_sum + c), blocked, ultimatum)
 

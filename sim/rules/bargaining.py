@@ -45,6 +45,9 @@ class Problem:
     compliance: Array  # (m,)
     allowed: Sequence[list[float] | None]  # allowed values of indivisible issues
     no_deal: float  # proposer's value if the package is not adopted
+    # Bilateral talks: the proposer's value if the package is rejected, by the cut-off the rejection reveals
+    # (cut-offs increasing, values): it anticipates what it would learn (ODD 7.7). None: ``no_deal`` throughout.
+    no_deal_table: tuple[Array, Array] | None = None
     venue_rule: Rule = "unanimity"
     ultimatum: bool = False
     legal_boost: float = 0.5
@@ -113,6 +116,17 @@ class _Stacked(Sides):
         crossed = crossings(outcome[:, None, :], include[:, None, :], self.lo, self.hi).any(axis=-1)
         return self.belief(change, crossed, prob.ultimatum, prob.red_lines_public)
 
+    def no_deal(self, prob: Problem, change: Array, crossed: Array) -> Array | float:
+        """The proposer's value if each candidate is not adopted: ``prob.no_deal``, or in bilateral talks with a
+        table ``N(theta(V_r(x)))`` at the cut-off the recipient's rejection would reveal; a blocked package
+        reveals nothing (``N`` at the top of the grid, the current posterior). ``change`` and ``crossed`` (K, S)."""
+        if prob.no_deal_table is None:
+            return prob.no_deal
+        grid, values = prob.no_deal_table
+        blocked = crossed[..., 0] if prob.red_lines_public else np.zeros(crossed.shape[:-1], dtype=bool)
+        theta = np.where(blocked, np.inf, self.cutoffs(change)[..., 0])
+        return np.interp(theta, grid, values)
+
     def of_groups(self, p: Array) -> Array:
         """Each group's acceptance from its sides' (K, S) -> (K, G): head and internal rule."""
         cols = []
@@ -149,9 +163,11 @@ def expected_utility(
     tau = effective_trust(me.trust, me.values_legal_form, binding, prob.legal_boost)
     mine = weighted_gains(outcome, include, me.position, me.salience, me.risk, u_base, prob.compliance, tau)
     v_deal = u_base.sum() + mine.sum(axis=-1) - binding * me.binding_cost
-    groups = stacked.group_probabilities(prob, outcome, include, binding)
-    p_adopt = rule_probability(groups, prob.venue_rule, extra_yes=1)
-    return p_adopt * v_deal + (1.0 - p_adopt) * prob.no_deal, p_adopt
+    change = stacked.changes(outcome, include, prob.compliance, stacked.trust_eff(binding, prob.legal_boost))
+    crossed = crossings(outcome[:, None, :], include[:, None, :], stacked.lo, stacked.hi).any(axis=-1)
+    p = stacked.belief(change, crossed, prob.ultimatum, prob.red_lines_public)
+    p_adopt = rule_probability(stacked.of_groups(p), prob.venue_rule, extra_yes=1)
+    return p_adopt * v_deal + (1.0 - p_adopt) * stacked.no_deal(prob, change, crossed), p_adopt
 
 
 def _candidates(prob: Problem, j: int) -> Array:
@@ -197,7 +213,7 @@ class _Moves:
         p_adopt = rule_probability(st.of_groups(p), prob.venue_rule, extra_yes=1)
         if self.broker:
             return p_adopt
-        return p_adopt * (self.me_const + mine) + (1.0 - p_adopt) * prob.no_deal
+        return p_adopt * (self.me_const + mine) + (1.0 - p_adopt) * st.no_deal(prob, side.T, crossed.T > 0)
 
     def table(self, j: Array, v: Array, v_in: Array) -> tuple[Array, Array, Array, Array]:
         """The terms of moves (j_k, v_k, in_k), computed once and reused while the package changes."""

@@ -177,6 +177,24 @@ def reservation(g: Game, s: int, k: int, types: Array) -> Array:
     return keep_table(keep_value(types, side, proposer, *at))
 
 
+def no_deal(g: Game, k: int, r: int, cost: float, cutoffs: Array) -> Array:
+    """``N_kr(theta)``: what proposer ``k`` of cost ``cost`` keeps if ``r`` rejects its package at a
+    non-ultimatum venue today, when the rejection tells it that ``c_r < theta`` (design §3.6, "the proposer's
+    objective"), for each cut-off of ``cutoffs``:
+
+        N_kr(theta) = max( C_kr(c_k; [q_lo, G_r(theta))),  W^a_kr - c_k )
+
+    ``C`` is ``continuation.continuation_value`` at the pair's next meeting after today with ``k``'s posterior on
+    ``r`` truncated below ``theta``: the proposer anticipates what a rejection would teach it, so a package that
+    only tough types would reject is worth less to table than one that screens (Slantchev 2003; Powell 2004,
+    inspired by). The attack option counts only if ``k`` can attack ``r``."""
+    own, other = (_pair(p, k, r) for p in (g.own, g.other))
+    learnt = replace(own, belief=own.belief.truncated_below(cutoffs))
+    C = continuation_value(cost, learnt, other, NO_HOLDING, g.useful[k, r], g.i_proposes[k, r], g.ultimatum[k, r])
+    # Where k does not propose next, what it learns does not change its continuation: one value for every cut-off.
+    return np.broadcast_to(np.maximum(C, own.fallback.attack_now(cost)), np.shape(cutoffs))
+
+
 def _pair(obj: Any, s: int, k: int) -> Any:
     """The pair ``[s, k]`` of a game's dataclass: ``(n, n)`` fields and those broadcast along one axis (``(1, n)``,
     ``(n, 1)``) indexed, scalars and ``None`` kept."""
