@@ -94,8 +94,10 @@ class Dyads:
         bound = self.party * self.params.breach_cost
         return spoils_by_issue(won.x_win, disputed, self.position, self.salience, self.risk, self.baseline, bound)
 
-    def _refresh_war(self) -> None:
-        """Spoils, war values of attacker and target, and each actor's best war (ODD 7.4, 7.5)."""
+    def refresh_war(self) -> None:
+        """Spoils, war values of attacker and target, and each actor's best war (ODD 7.4, 7.5), from the current
+        positions, baseline and parties: called before the venues, before every package tabled (an agreement
+        earlier in the step moves the baseline every value is measured from) and before the rungs."""
         # Everything they depend on that can change during a run; unchanged since the last refresh, nothing to do.
         key = b"".join(a.tobytes() for a in (self.position, self.salience, self.baseline, self.party, self.capability))
         if key == self._war_key:

@@ -144,7 +144,8 @@ def _keep_flips(case: AnswerCase, ev: Evaluation) -> list[Flip]:
     if not np.isfinite(theta):
         return []
     c, low, high = case.private_cost, *prior_support(case.side.prior)
-    c2 = theta - FLIP_EPS * max(1.0, abs(theta)) if ev.accepted else theta
+    step = FLIP_EPS * max(1.0, abs(theta))  # just across: at theta itself rounding can keep the answer
+    c2 = theta - step if ev.accepted else theta + step
     change = ev.reservation - float(table_reservation(*case.side.keep, c2))
     flips = case.answer(private_cost=c2).accepted != ev.accepted
     return [Flip("what rejecting keeps vs status quo", "cost draw", c, c2, change, flips, low <= c2 <= high)]

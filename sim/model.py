@@ -99,9 +99,9 @@ class DiplomacyModel(Dyads, mesa.Model):
             },
         )
         self.running = True
-        self._war_key: bytes | None = None  # the inputs of the last war refresh (see _refresh_war)
+        self._war_key: bytes | None = None  # the inputs of the last war refresh (see refresh_war)
         self._memos: dict[str, tuple[bytes, np.ndarray]] = {}
-        self._refresh_war()  # war values and spoils exist from the start, as ``World`` promises (no random draw)
+        self.refresh_war()  # war values and spoils exist from the start, as ``World`` promises (no random draw)
 
     # ------------------------------------------------------------------ state
 
@@ -242,13 +242,13 @@ class DiplomacyModel(Dyads, mesa.Model):
         self._apply_events(t)
         venues = self.venues_by_step.get(t, [])
         if venues:
-            self._refresh_war()
+            self.refresh_war()
         for venue in venues:
             if self.outcome is None:
                 hold(self, venue, t)
         if self.outcome is None:
             self._bloc_pull()
-            self._refresh_war()
+            self.refresh_war()
             self._choose_rungs(t)
         self.day += 1
         if self.outcome is None:

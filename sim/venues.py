@@ -101,6 +101,8 @@ def hold(world: World, venue: Venue, t: int) -> None:
 def _table(world: World, meeting: Meeting, k: int, open_issues: np.ndarray) -> Tabled:
     """Actor ``k`` chooses its package for everyone else at the table (see ``best_package``)."""
     ultimatum, parts = meeting.ultimatum, list(meeting.participants)  # a list indexes the arrays by actor
+    # An agreement earlier in the step moved the baseline: the values the answers compare with must start from it.
+    world.refresh_war()
     others = [r for r in parts if r != k]
     groups = tuple(world.actor_agents[r].as_group(k, ultimatum, meeting.present) for r in others)
     if ultimatum:  # no deal means war with the recipient

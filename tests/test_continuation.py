@@ -16,17 +16,53 @@ from sim.rules.continuation import (
     FallbackTerms,
     Party,
     continuation_value,
-    cutoff_map,
     fallback,
-    interpolate_cutoff,
+    keep_table,
+    keep_value,
     responder_value,
-    value_grid,
+    table_cutoff,
 )
-from sim.rules.screening import Posterior, Screen, optimal_cutoff
+from sim.rules.screening import Posterior, Screen, expand, optimal_cutoff
 from tests.test_screening import random_games, ultimatum_screen
 
 RULE = settings(max_examples=30, deadline=None, derandomize=True)
 TOL = 1e-9
+
+
+def value_grid(v_min, v_max, points: int) -> np.ndarray:
+    """``points`` equally spaced package values from ``v_min`` to ``v_max`` (trailing axis)."""
+    return expand(v_min) + np.linspace(0.0, 1.0, points) * (expand(v_max) - expand(v_min))
+
+
+def cutoff_map(v_grid, audience, side, proposer, days, meets, side_proposes, next_ultimatum, ultimatum):
+    """The reference: ``theta(V)`` solved from its equation by bisection, as design §3.6 writes it,
+
+        V - audience = max( C_sk(theta; [q_lo, G(theta))),  W^a_sk - c_bar_sk(theta) )   (``keep_value``)
+
+    over the prior's support ``[L, H]`` (40 halvings: 1e-12 of its width); ``L`` where every type accepts, just
+    above ``H`` where none does; at an ultimatum ``W^d_sk - V + audience`` (Fearon 1995). The model tabulates
+    the right side on types and inverts it (``keep_table``, ``table_cutoff``); this checks both."""
+    V = np.asarray(v_grid, dtype=float)
+    aud, ult = expand(audience), expand(np.asarray(ultimatum, dtype=bool))
+    fearon = expand(side.fallback.W_def) - V + aud
+    if np.all(ult):
+        return np.broadcast_to(fearon, np.broadcast_shapes(fearon.shape, ult.shape)).copy()
+    s, k = side.expanded(), proposer.expanded()
+    args = (expand(days), expand(meets), expand(side_proposes), expand(next_ultimatum))
+
+    def gap(theta):
+        return V - aud - keep_value(theta, s, k, *args)
+
+    L, H = k.belief.prior_support()
+    lo, hi = (np.broadcast_to(x, np.broadcast_shapes(L.shape, V.shape)).copy() for x in (L, H))
+    all_accept, none_accept = gap(lo) >= 0.0, gap(hi) < 0.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        up = gap(mid) >= 0.0
+        hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
+    L, H = np.broadcast_to(L, hi.shape), np.broadcast_to(H, hi.shape)
+    theta = np.where(all_accept, L, np.where(none_accept, np.nextafter(H, np.inf), hi))
+    return np.where(ult, fearon, theta)
 
 
 # --- the games of the design's §4 in model utilities (test_screening.py's ultimatum_screen) ----------------------
@@ -336,9 +372,28 @@ def test_cutoff_map_at_an_ultimatum_is_fearon() -> None:
     assert np.allclose(theta, -0.6 - v + 0.05)  # W^d_BA - V + audience
 
 
-def test_interpolate_cutoff() -> None:
-    v = value_grid(np.array([0.0, -1.0]), np.array([1.0, 1.0]), 5)
-    theta = np.array([[4.0, 3.0, 2.0, 1.0, 0.0], [8.0, 6.0, 4.0, 2.0, 0.0]])
-    out = interpolate_cutoff(v, theta, np.array([0.125, 0.25]))
-    assert np.allclose(out, [3.5, 3.0])
-    assert np.allclose(interpolate_cutoff(v, theta, np.array([-5.0, 5.0])), [4.0, 0.0])  # ends beyond the grid
+@pytest.mark.parametrize("side_proposes", [False, True])
+def test_the_tabulated_cutoff_is_the_bisected_one(side_proposes: bool) -> None:
+    """The model's cut-off (``keep_value`` on 1,025 types, ``keep_table``, ``table_cutoff``) against the bisection
+    of the design's equation (``cutoff_map`` above), on random dyads: where the reservation falls in the type (the
+    design's case) the two agree to the grid's interpolation error, 1e-3 of the prior's width; where it rises, the
+    table's running minimum gives a cut-off at or below the bisection's root, never above."""
+    rng = np.random.default_rng(25 + side_proposes)
+    m = 12
+    s, k = random_parties(rng, m)
+    v = value_grid(np.full(m, -3.0), np.full(m, 1.0), 65)
+    days = rng.uniform(1.0, 10.0, m)
+    next_ult = rng.uniform(size=m) < 0.5
+    reference = cutoff_map(v, 0.0, s, k, days, True, side_proposes, next_ult, False)
+    L, H = k.belief.prior_support()
+    types = L[:, None] + np.linspace(0.0, 1.0, 1025) * (H - L)[:, None]
+    args = (days[:, None], True, side_proposes, next_ult[:, None])
+    keep = keep_value(types, s.expanded(), k.expanded(), *args)
+    table = keep_table(keep)
+    theta = np.stack([table_cutoff(types[d], table[d], v[d]) for d in range(m)])
+    theta = np.clip(theta, L[:, None], np.nextafter(H, np.inf)[:, None])  # the reference's ends
+    falling = np.all(np.diff(keep, axis=-1) <= 1e-12, axis=-1)
+    assert falling.sum() >= 3, "too few dyads where the design's monotonicity holds for the test to mean much"
+    width = (H - L)[:, None]
+    assert np.all(np.abs(theta - reference)[falling] <= 1e-3 * width[falling])
+    assert np.all(theta <= reference + 1e-3 * width)

@@ -108,3 +108,20 @@ def test_a_removed_parameter_is_an_error_that_names_its_replacement(tmp_path: Pa
     text = str(err.value)
     assert str(path) in text and "parameters" in text and name in text
     assert "removed" in text and "next meeting" in text
+
+
+def test_the_tables_at_the_table_are_the_two_period_game() -> None:
+    """What B keeps by rejecting A's package today, and what A keeps if B does, with A's offer tomorrow (ODD 7.7,
+    7.8; design §4b's day 0 with no holding cost). A rejection tells A that c_B < c, so tomorrow A offers
+    y*(c) = max(0, (c - c_A)/2) on U[0, c) and B keeps R_B(c) = max(-p - y*(c), -p - c) (A attacks if talks fail);
+    A keeps N_A(theta) = E_2(theta) - 1 = p - 1 - c_A + (theta + c_A)^2 / (4 theta) for theta > c_A, else p - 1
+    (Fearon's offer on the truncated prior). Swapping the pair's indices would give other numbers."""
+    model = DiplomacyModel(fearon_meeting("bilateral"), rng=0)
+    types, keep = model.reservation(0, 1, 0)  # B answers A
+    assert types[0] == 0.0 and types[-1] == pytest.approx(H)
+    y = np.maximum(0.0, (types - C_A) / 2.0)
+    np.testing.assert_allclose(keep, np.maximum(-P - y, -P - types), rtol=0, atol=TOL)
+    grid, no_deal = model.no_deal_table(0, 0, 1)  # A proposes to B
+    np.testing.assert_array_equal(grid, types)
+    theta = np.maximum(grid, C_A)
+    np.testing.assert_allclose(no_deal, P - 1.0 - C_A + (theta + C_A) ** 2 / (4.0 * theta), rtol=0, atol=TOL)

@@ -250,7 +250,13 @@ def evaluate(
     if side.keep is not None and not ultimatum:  # the one account: what rejecting keeps (ODD 7.7)
         reservation = float(table_reservation(*side.keep, private_cost))
         ok = not blocked and value + _EPS >= reservation
-        worse = "worse than the status quo" if reservation <= sq + _EPS else "continuing is better"
+        worse = (
+            "worse than the status quo"
+            if reservation <= sq + _EPS
+            else "war is better"
+            if war >= reservation
+            else "continuing is better"
+        )
     else:
         reservation = war if ultimatum else max(sq, war)
         ok = bool(acceptance(np.array(value), sq, known_war_option(war), blocked, ultimatum))

@@ -6,7 +6,8 @@ proposes to the other and screens the responder's private cost (``sim.rules.scre
 the fallback, the continuation ``C`` (the value of not attacking now, for a proposer and for a responder, who
 takes the expectation over the proposer's type) and the responder's cut-off at the table: a rejection truncates
 the proposer's posterior at the responder's cut-off (design §3.4), which the responder anticipates
-(``cutoff_map``; the learning from rejected offers of Slantchev 2003 and Powell 2004, inspired by).
+(``keep_value``, ``keep_table``, ``table_cutoff``; the learning from rejected offers of Slantchev 2003 and Powell
+2004, inspired by).
 
 Notation (indices as in the design): the pair ``(i, t)``; ``k`` the proposer and ``r`` the responder at the
 meeting; ``y`` a cut-off in the responder's dyadic cost; ``S(y)`` the proposer's posterior survival of it;
@@ -27,9 +28,7 @@ from sim.rules.screening import ArrayLike, Posterior, Screen, expand, optimal_cu
 from sim.rules.utility import Array
 
 QUANTILE_CELLS = 64  # expectations over a proposer's types where no closed form gives the breakpoints (§3.6)
-VALUE_POINTS = 1025  # the grid of package values on which the responder's cut-off is tabulated (§3.6)
 TYPE_POINTS = 1025  # the grid of own types on which a side's reservation at the table is tabulated (§3.6)
-BISECTIONS = 40  # halvings of the prior's support: the cut-off to 2^-40 (1e-12) of its width
 
 
 # --- fallbacks -------------------------------------------------------------------------------------------------
@@ -287,7 +286,7 @@ def keep_value(
     next_ultimatum: Array | bool,
 ) -> Array:
     """``R_sk(c)``: what type ``c`` of side ``s`` keeps by rejecting ``k``'s package at a non-ultimatum venue,
-    when the rejection tells ``k`` that ``c_s < c`` (design §3.6, the right side of ``cutoff_map``'s equation):
+    when the rejection tells ``k`` that ``c_s < c`` (design §3.6, the right side of the cut-off's equation):
 
         R_sk(c) = max( C_sk(c; [q_lo, G(c))),  W^a_sk - c_bar_sk(c) )
 
@@ -309,7 +308,7 @@ def keep_table(keep: Array) -> Array:
 
         R~(c_g) = min_{g' <= g} R(c_g')
 
-    so that it never rises with the type. ``cutoff_map``'s derivation has ``R`` falling in ``c`` (own costs rise
+    so that it never rises with the type. The design's derivation has ``R`` falling in ``c`` (own costs rise
     with ``c``); the truncation can pull the other way (a tougher-looking responder is offered more), and where
     it would the running minimum keeps the answer a cut-off: type ``c`` accepts iff ``V >= R~(c)`` iff
     ``c >= theta(V)`` (``table_cutoff``), which is what lets observers learn by Bayes' rule from the answer."""
@@ -338,79 +337,3 @@ def table_cutoff(types: Array, table: Array, value: ArrayLike) -> Array:
     # Inside the table r0 > V >= r1; elsewhere the outer cases decide and the ratio is never used.
     inner = c0 + (r0 - v) / np.where(r0 > r1, r0 - r1, 1.0) * (c1 - c0)
     return np.where(v >= table[0], -np.inf, np.where(v < table[-1], np.inf, inner))
-
-
-def value_grid(v_min: ArrayLike, v_max: ArrayLike, points: int = VALUE_POINTS) -> Array:
-    """``points`` equally spaced package values from ``v_min`` to ``v_max`` (trailing axis): the grid on which
-    ``cutoff_map`` tabulates (design §3.6: 1,025 points)."""
-    t = np.linspace(0.0, 1.0, points)
-    return expand(v_min) + t * (expand(v_max) - expand(v_min))
-
-
-def cutoff_map(
-    v_grid: Array,
-    audience: ArrayLike,
-    side: Party,
-    proposer: Party,
-    days: ArrayLike,
-    meets: Array | bool,
-    side_proposes: Array | bool,
-    next_ultimatum: Array | bool,
-    ultimatum: Array | bool,
-) -> Array:
-    """``theta(V)``: the cut-off of side ``s`` (``side``) answering ``k``'s (``proposer``) package worth ``V``
-    (design §3.6, ``cutoff_map``); ``s`` accepts iff not blocked and ``c_sk >= theta(V)``, and ``k``'s belief that
-    it accepts is ``S^k_s(theta(V))``. Tabulated on ``v_grid`` (trailing axis, ``value_grid``); the pair's
-    arrays broadcast against its leading axes. ``audience`` is ``s``'s audience cost of accepting.
-
-    *At a non-ultimatum venue* (``ultimatum`` False) the indifferent type, given that rejecting tells ``k``
-    that ``c_s < theta`` and ``k``'s next offer is made on that posterior:
-
-        V - audience = max( C_sk(theta; [q_lo, G(theta))),  W^a_sk - c_bar_sk(theta) )
-
-    with ``C`` the ``continuation_value`` at the pair's next meeting after this venue (``days``, ``meets``,
-    ``side_proposes``, ``next_ultimatum``) for own type ``theta``, ``k``'s posterior (``proposer.belief``)
-    truncated at ``theta``; the attack option only if ``s`` can attack ``k``. The right side falls in
-    ``theta`` (own costs rise, and a higher truncation raises ``k``'s cut-off: the truncated survival is
-    log-supermodular), so the root is unique and found by vectorised bisection over the prior's support
-    ``[L, H]`` of ``c_sk``: ``theta = L`` where every type accepts, just above ``H`` where none does.
-
-    *At an ultimatum* rejection is war: ``theta(V) = W^d_sk - V + audience`` (Fearon 1995; ODD 7.7).
-
-    Sources: Fearon (1995); Slantchev (2003) and Powell (2004) (learning from rejected offers), inspired by.
-    """
-    V = np.asarray(v_grid, dtype=float)
-    aud, ult = expand(audience), expand(np.asarray(ultimatum, dtype=bool))
-    fearon = expand(side.fallback.W_def) - V + aud
-    if np.all(ult):
-        return np.broadcast_to(fearon, np.broadcast_shapes(fearon.shape, ult.shape)).copy()
-    s, k = side.expanded(), proposer.expanded()
-    args = (expand(days), expand(meets), expand(side_proposes), expand(next_ultimatum))
-
-    def gap(theta: Array) -> Array:
-        return V - aud - keep_value(theta, s, k, *args)
-
-    L, H = k.belief.prior_support()
-    lo, hi = (np.broadcast_to(x, np.broadcast_shapes(L.shape, V.shape)).copy() for x in (L, H))
-    all_accept, none_accept = gap(lo) >= 0.0, gap(hi) < 0.0
-    for _ in range(BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        up = gap(mid) >= 0.0
-        hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
-    L, H = np.broadcast_to(L, hi.shape), np.broadcast_to(H, hi.shape)
-    theta = np.where(all_accept, L, np.where(none_accept, np.nextafter(H, np.inf), hi))
-    return np.where(ult, fearon, theta)
-
-
-def interpolate_cutoff(v_grid: Array, theta: Array, value: ArrayLike) -> Array:
-    """``theta(V)`` at package value(s) ``value`` by linear interpolation in the table of ``cutoff_map`` on an
-    equally spaced ``v_grid`` (``value_grid``); values beyond the grid take its end."""
-    G = v_grid.shape[-1]
-    v0, v1 = v_grid[..., :1], v_grid[..., -1:]
-    x = np.asarray(value, dtype=float)[..., None]
-    pos = np.clip((x - v0) / np.where(v1 > v0, v1 - v0, 1.0) * (G - 1), 0.0, G - 1)
-    j = np.clip(np.floor(pos).astype(int), 0, G - 2)
-    w = pos - j
-    t0 = np.take_along_axis(np.broadcast_to(theta, np.broadcast_shapes(theta.shape, j.shape[:-1] + (G,))), j, -1)
-    t1 = np.take_along_axis(np.broadcast_to(theta, np.broadcast_shapes(theta.shape, j.shape[:-1] + (G,))), j + 1, -1)
-    return ((1.0 - w) * t0 + w * t1)[..., 0]

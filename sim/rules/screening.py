@@ -213,7 +213,7 @@ def optimal_cutoff(screen: Screen, belief: Posterior, fallback: ArrayLike) -> Of
     *Triangular posterior*, also exact: the objective is a cubic on each side of the mode, so the maximum is at a
     root of a quadratic first-order condition, the mode or an end (``_triangular_cutoff``). (The design asks for
     the best of a 513-point grid refined by one parabola; the exact candidates cost 7 evaluations instead of 513,
-    which matters inside ``cutoff_map``'s bisection.) *Finite offers* (``screen.offers``): the best element.
+    which matters where a cut-off is solved for.) *Finite offers* (``screen.offers``): the best element.
 
     A deal needs a feasible frontier, ``S(y*) > 0`` and ``V_k(y*) >= F`` (a tie settles); otherwise the proposer
     tables nothing acceptable (``Offer``'s no-deal values). Fearon's (1995) ultimatum is the case ``lam = pi = 1``,

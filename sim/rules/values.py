@@ -191,7 +191,8 @@ def no_deal(g: Game, k: int, r: int, cost: float, cutoffs: Array) -> Array:
     own, other = (_pair(p, k, r) for p in (g.own, g.other))
     learnt = replace(own, belief=own.belief.truncated_below(cutoffs))
     C = continuation_value(cost, learnt, other, NO_HOLDING, g.useful[k, r], g.i_proposes[k, r], g.ultimatum[k, r])
-    # Where k does not propose next, what it learns does not change its continuation: one value for every cut-off.
+    # Where the pair has no meeting ahead that can settle something, what k learns changes nothing: the
+    # continuation is then one value, the same for every cut-off.
     return np.broadcast_to(np.maximum(C, own.fallback.attack_now(cost)), np.shape(cutoffs))
 
 
