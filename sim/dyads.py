@@ -65,6 +65,7 @@ class Dyads:
     baseline_rung: int
     rng: np.random.Generator
     learners: np.ndarray
+    revealing: np.ndarray
     _war_key: bytes | None
     _memos: dict[str, tuple[bytes, Any]]
 
@@ -167,14 +168,20 @@ class Dyads:
         (``values.reservation``, ODD 7.7), on ``TYPE_POINTS`` types spanning ``s``'s cost prior."""
         g, _ = self._game(t)
         types = self._types(s)
-        return types, dyad.reservation(g, s, k, types)
+        return types, dyad.reservation(g, s, k, types, self.teaches(s, k))
 
     def no_deal_table(self, t: int, k: int, r: int) -> tuple[np.ndarray, np.ndarray]:
         """``(cut-offs, N)``: what proposer ``k`` keeps if ``r`` rejects its package at a venue of step ``t``,
         by the cut-off the rejection reveals (``values.no_deal``), on ``r``'s grid of types."""
         g, _ = self._game(t)
         types = self._types(r)
-        return types, dyad.no_deal(g, k, r, float(self.private_cost[k]), types)
+        return types, dyad.no_deal(g, k, r, float(self.private_cost[k]), types, self.teaches(r, k))
+
+    def teaches(self, s: int, k: int) -> bool:
+        """Whether ``s``'s rejection of ``k``'s package teaches ``k`` anything (ODD 7.19, 7.20): red lines public
+        (else a refusal cannot be told from a block), ``s``'s policy reveals its type and ``k``'s learns."""
+        public = self.config.beliefs.red_lines == "public"
+        return bool(public and self.revealing[s] and self.learners[k])
 
     def _types(self, s: int) -> np.ndarray:
         """``TYPE_POINTS`` equally spaced types spanning ``s``'s cost prior (one point for a fixed cost)."""

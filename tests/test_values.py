@@ -125,3 +125,18 @@ def test_the_tables_at_the_table_are_the_two_period_game() -> None:
     np.testing.assert_array_equal(grid, types)
     theta = np.maximum(grid, C_A)
     np.testing.assert_allclose(no_deal, P - 1.0 - C_A + (theta + C_A) ** 2 / (4.0 * theta), rtol=0, atol=TOL)
+
+
+def test_a_rejection_that_teaches_nothing_leaves_the_tables_on_the_current_posterior() -> None:
+    """The same game with B a hard-liner, whose answers observers do not learn from (ODD 7.8, 7.20): A's offer
+    tomorrow is then made on the prior U[0, H] whatever B does today, y* = (H - c_A)/2, so B keeps
+    max(-p - y*, -p - c) and A keeps E_2(H) - 1 = p - 1 - c_A + (H + c_A)^2 / (4 H) at every cut-off."""
+    raw: dict[str, Any] = load_yaml(FEARON.read_text())
+    raw["venues"][0].update(date="2000-01-02", format="bilateral")
+    raw["actors"][1]["policy"] = "hardliner"
+    model = DiplomacyModel(Scenario.model_validate(raw), rng=0)
+    assert not model.teaches(1, 0) and DiplomacyModel(fearon_meeting("bilateral"), rng=0).teaches(1, 0)
+    types, keep = model.reservation(0, 1, 0)
+    np.testing.assert_allclose(keep, np.maximum(-P - (H - C_A) / 2.0, -P - types), rtol=0, atol=TOL)
+    _, no_deal = model.no_deal_table(0, 0, 1)
+    np.testing.assert_allclose(no_deal, P - 1.0 - C_A + (H + C_A) ** 2 / (4.0 * H), rtol=0, atol=TOL)

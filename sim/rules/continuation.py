@@ -284,6 +284,7 @@ def keep_value(
     meets: Array | bool,
     side_proposes: Array | bool,
     next_ultimatum: Array | bool,
+    teaches: bool = True,
 ) -> Array:
     """``R_sk(c)``: what type ``c`` of side ``s`` keeps by rejecting ``k``'s package at a non-ultimatum venue,
     when the rejection tells ``k`` that ``c_s < c`` (design §3.6, the right side of the cut-off's equation):
@@ -292,12 +293,14 @@ def keep_value(
 
     ``C`` is ``continuation_value`` at the pair's next meeting after this venue (``days``, ``meets``,
     ``side_proposes``, ``next_ultimatum``) with ``k``'s posterior on ``s`` (``proposer.belief``) truncated below
-    ``c``; the attack option counts only if ``s`` can attack ``k``. ``c`` may carry a trailing axis of types
+    ``c``, or as it is where the rejection teaches ``k`` nothing (``teaches`` False: red lines private, a
+    responder whose policy does not reveal its type, a proposer whose policy does not learn); the attack option
+    counts only if ``s`` can attack ``k``. ``c`` may carry a trailing axis of types
     (pass expanded parties). Type ``c`` accepts a package worth ``V`` iff ``V - audience >= R_sk(c)``; the
     indifferent type is the cut-off. Sources: Fearon (1995); Slantchev (2003) and Powell (2004) (learning from
     rejected offers), inspired by.
     """
-    other = replace(proposer, belief=proposer.belief.truncated_below(c))
+    other = replace(proposer, belief=proposer.belief.truncated_below(c)) if teaches else proposer
     C = continuation_value(c, side, other, days, meets, side_proposes, next_ultimatum)
     return np.maximum(C, side.fallback.attack_now(c))
 

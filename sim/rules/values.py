@@ -166,18 +166,18 @@ def values(cost: Array, g: Game) -> DyadValues:
     return DyadValues(calm=calm, fallback=fallback, option=calm - fallback, talks=talks)
 
 
-def reservation(g: Game, s: int, k: int, types: Array) -> Array:
+def reservation(g: Game, s: int, k: int, types: Array, teaches: bool = True) -> Array:
     """``R~_sk`` on ``s``'s grid of types ``types`` (increasing): what each type of ``s`` keeps by rejecting
     ``k``'s package at a non-ultimatum venue today (``continuation.keep_value`` at the pair's next meeting after
     today, made non-increasing by ``continuation.keep_table``). The one account at the table: the reservation is
     the continuation the ladder reads (design §3.1, §3.6), with the attack option, on the posterior a rejection
-    leaves."""
+    leaves (the current one where a rejection ``teaches`` nothing)."""
     side, proposer = (_pair(p, s, k) for p in (g.own, g.other))
     at = (NO_HOLDING, g.useful[s, k], g.i_proposes[s, k], g.ultimatum[s, k])
-    return keep_table(keep_value(types, side, proposer, *at))
+    return keep_table(keep_value(types, side, proposer, *at, teaches=teaches))
 
 
-def no_deal(g: Game, k: int, r: int, cost: float, cutoffs: Array) -> Array:
+def no_deal(g: Game, k: int, r: int, cost: float, cutoffs: Array, teaches: bool = True) -> Array:
     """``N_kr(theta)``: what proposer ``k`` of cost ``cost`` keeps if ``r`` rejects its package at a
     non-ultimatum venue today, when the rejection tells it that ``c_r < theta`` (design §3.6, "the proposer's
     objective"), for each cut-off of ``cutoffs``:
@@ -187,9 +187,10 @@ def no_deal(g: Game, k: int, r: int, cost: float, cutoffs: Array) -> Array:
     ``C`` is ``continuation.continuation_value`` at the pair's next meeting after today with ``k``'s posterior on
     ``r`` truncated below ``theta``: the proposer anticipates what a rejection would teach it, so a package that
     only tough types would reject is worth less to table than one that screens (Slantchev 2003; Powell 2004,
-    inspired by). The attack option counts only if ``k`` can attack ``r``."""
+    inspired by). The attack option counts only if ``k`` can attack ``r``. Where the rejection ``teaches``
+    nothing, ``N`` is the continuation on the current posterior, the same for every cut-off."""
     own, other = (_pair(p, k, r) for p in (g.own, g.other))
-    learnt = replace(own, belief=own.belief.truncated_below(cutoffs))
+    learnt = replace(own, belief=own.belief.truncated_below(cutoffs)) if teaches else own
     C = continuation_value(cost, learnt, other, NO_HOLDING, g.useful[k, r], g.i_proposes[k, r], g.ultimatum[k, r])
     # Where the pair has no meeting ahead that can settle something, what k learns changes nothing: the
     # continuation is then one value, the same for every cut-off.
