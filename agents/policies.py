@@ -169,17 +169,7 @@ class HardLiner(Policy):
         return replace(ev, accepted=False, reason="worse than its ideal")
 
     def choose_rungs(self, actor: DiplomaticActor, kernel: LadderKernel) -> np.ndarray:
-        i = actor.index
-        return hard_line_rungs(
-            kernel.rung[i],
-            kernel.attackable[i],
-            kernel.attackable[:, i],
-            kernel.war[i],
-            float(kernel.private_cost[i]),
-            float(kernel.u_base[i]),
-            kernel.war_index,
-            kernel.baseline_rung,
-        )
+        return hard_line_rungs(kernel.row(actor.index))
 
 
 def _offers(world: World) -> list[tuple[str, list[str], dict[str, float]]]:
@@ -250,18 +240,7 @@ class Reciprocator(Policy):
         return cut_off_answer(actor, replace(side, keep=None), proposal, problem)
 
     def choose_rungs(self, actor: DiplomaticActor, kernel: LadderKernel) -> np.ndarray:
-        i = actor.index
-        return reciprocal_rungs(
-            kernel.rung[i],
-            kernel.rung[:, i],
-            kernel.attackable[i],
-            kernel.attackable[:, i],
-            kernel.war[i],
-            float(kernel.private_cost[i]),
-            float(kernel.u_base[i]),
-            kernel.war_index,
-            kernel.baseline_rung,
-        )
+        return reciprocal_rungs(kernel.row(actor.index))
 
 
 POLICIES: dict[str, type[Policy]] = {

@@ -26,7 +26,7 @@ from sim.cli import main
 from sim.loading import DEFAULT_SCENARIO, load_scenario, validate_raw
 from sim.model import DiplomacyModel
 from sim.rules.bargaining import Proposal
-from sim.rules.ladder import guard, hard_line_rungs, reciprocal_rungs
+from sim.rules.ladder import ActorRow, guard, hard_line_rungs, reciprocal_rungs
 from sim.rules.offers import feasible, ideal_offer, reciprocal_offer, worse_than_ideal
 from sim.scenario_parts import PolicyName
 from sim.viz.data import actor_lines
@@ -297,13 +297,12 @@ def test_the_hard_line_and_reciprocal_ladders_by_hand() -> None:
     attackable = np.array([True, False, False, True])
     attacked = np.array([False, True, False, False])
     war = np.array([1.0, 1.0, 1.0, 0.4])
-    hard = hard_line_rungs(rung, attackable, attacked, war, cost=0.2, u_base=0.5, war_index=WAR, baseline_rung=BASE)
+    faced = np.array([3, 0, 3, 3])
+    row = ActorRow(rung, faced, attackable, attacked, war, cost=0.2, u_base=0.5, war_index=WAR, baseline_rung=BASE)
+    hard = hard_line_rungs(row)
     # t0: from the threat, 1 - 0.2 > 0.5: war; t1: holds; t2: steps down to the baseline; t3: climbs toward 3.
     assert hard.tolist() == [4, 2, 1, 2]
-    faced = np.array([3, 0, 3, 3])
-    rec = reciprocal_rungs(
-        rung, faced, attackable, attacked, war, cost=0.2, u_base=0.5, war_index=WAR, baseline_rung=BASE
-    )
+    rec = reciprocal_rungs(row)
     # t0: mutual threat and war pays: war; t1: steps down toward 0; t2: capped at the baseline by the guard;
     # t3: climbs toward the threat it faces (0.4 - 0.2 < 0.5: no strike would follow).
     assert rec.tolist() == [4, 1, 1, 2]

@@ -110,11 +110,15 @@ class _Stacked(Sides):
             self.groups.append((k, list(range(k + 1, k + 1 + len(g.members))), g.rule))
             k += 1 + len(g.members)
 
-    def accept(self, prob: Problem, outcome: Array, include: Array, binding: bool) -> Array:
-        """The proposer's belief that each side accepts each candidate: (K, m) -> (K, S)."""
+    def judged(self, prob: Problem, outcome: Array, include: Array, binding: bool) -> tuple[Array, Array]:
+        """Each side's trust-discounted change and whether the candidate crosses its red lines: (K, m) -> (K, S)."""
         change = self.changes(outcome, include, prob.compliance, self.trust_eff(binding, prob.legal_boost))
         crossed = crossings(outcome[:, None, :], include[:, None, :], self.lo, self.hi).any(axis=-1)
-        return self.belief(change, crossed, prob.ultimatum, prob.red_lines_public)
+        return change, crossed
+
+    def accept(self, prob: Problem, outcome: Array, include: Array, binding: bool) -> Array:
+        """The proposer's belief that each side accepts each candidate: (K, m) -> (K, S)."""
+        return self.belief(*self.judged(prob, outcome, include, binding), prob.ultimatum, prob.red_lines_public)
 
     def no_deal(self, prob: Problem, change: Array, crossed: Array) -> Array | float:
         """The proposer's value if each candidate is not adopted: ``prob.no_deal``, or in bilateral talks with a
@@ -163,8 +167,7 @@ def expected_utility(
     tau = effective_trust(me.trust, me.values_legal_form, binding, prob.legal_boost)
     mine = weighted_gains(outcome, include, me.position, me.salience, me.risk, u_base, prob.compliance, tau)
     v_deal = u_base.sum() + mine.sum(axis=-1) - binding * me.binding_cost
-    change = stacked.changes(outcome, include, prob.compliance, stacked.trust_eff(binding, prob.legal_boost))
-    crossed = crossings(outcome[:, None, :], include[:, None, :], stacked.lo, stacked.hi).any(axis=-1)
+    change, crossed = stacked.judged(prob, outcome, include, binding)
     p = stacked.belief(change, crossed, prob.ultimatum, prob.red_lines_public)
     p_adopt = rule_probability(stacked.of_groups(p), prob.venue_rule, extra_yes=1)
     return p_adopt * v_deal + (1.0 - p_adopt) * stacked.no_deal(prob, change, crossed), p_adopt

@@ -38,6 +38,35 @@ class LadderKernel:
     war_index: int
     baseline_rung: int
 
+    def row(self, i: int) -> ActorRow:
+        """Actor ``i``'s view of the step: its rows, the rungs held toward it, its cost and baseline value."""
+        return ActorRow(
+            rung=self.rung[i],
+            faced=self.rung[:, i],
+            attackable=self.attackable[i],
+            attacked=self.attackable[:, i],
+            war=self.war[i],
+            cost=float(self.private_cost[i]),
+            u_base=float(self.u_base[i]),
+            war_index=self.war_index,
+            baseline_rung=self.baseline_rung,
+        )
+
+
+@dataclass(frozen=True)
+class ActorRow:
+    """One actor's row of the kernel, what a non-default policy's ladder reads (``LadderKernel.row``)."""
+
+    rung: Array  # (n,) the rung it holds toward each t
+    faced: Array  # (n,) the rung each t holds toward it
+    attackable: Array  # (n,) bool: G_it > 0
+    attacked: Array  # (n,) bool: G_ti > 0
+    war: Array  # (n,) W^a toward each t
+    cost: float
+    u_base: float
+    war_index: int
+    baseline_rung: int
+
 
 def guard(desired: Array, attackable: Array, attacked: Array, war_index: int, baseline_rung: int) -> Array:
     """The attack guard (ODD 7.15): war only over a dispute; short of war, mobilising against an actor that has
@@ -62,45 +91,28 @@ def attack_pays(war: Array, cost: float, u_base: float) -> Array:
     return np.asarray(war, dtype=float) - cost > u_base
 
 
-def hard_line_rungs(
-    rung: Array,
-    attackable: Array,
-    attacked: Array,
-    war: Array,
-    cost: float,
-    u_base: float,
-    war_index: int,
-    baseline_rung: int,
-) -> Array:
+def hard_line_rungs(row: ActorRow) -> Array:
     """A hard-liner's next rung toward each ``t`` (one actor's row).
 
     Toward every ``t`` with ``G_it > 0`` it aims at the public threat ``w - 1`` and at war iff ``W^a - c > U(b)``;
     toward the others it never steps down of its own accord (it holds its rung), within the guard. One rung per
     step, so it attacks only from ``w - 1``. Inspired by Leng (1993), the "bullying" strategy, and Snyder and
     Diesing (1977), the hard line: coercion without accommodation."""
-    aim = np.where(attack_pays(war, cost, u_base), war_index, war_index - 1)
-    desired = np.where(attackable, aim, rung)
-    return next_rung(rung, guard(desired, attackable, attacked, war_index, baseline_rung))
+    w = row.war_index
+    aim = np.where(attack_pays(row.war, row.cost, row.u_base), w, w - 1)
+    desired = np.where(row.attackable, aim, row.rung)
+    return next_rung(row.rung, guard(desired, row.attackable, row.attacked, w, row.baseline_rung))
 
 
-def reciprocal_rungs(
-    rung: Array,
-    faced: Array,
-    attackable: Array,
-    attacked: Array,
-    war: Array,
-    cost: float,
-    u_base: float,
-    war_index: int,
-    baseline_rung: int,
-) -> Array:
+def reciprocal_rungs(row: ActorRow) -> Array:
     """A reciprocator's next rung toward each ``t`` (one actor's row); ``faced[t]`` is the rung ``t`` holds toward it.
 
     It aims at ``min(faced, w - 1)`` within the guard; it attacks only from ``w - 1``, only if ``t`` holds
     ``w - 1`` toward it, and only if ``W^a - c > U(b)``. One rung per step, up or down: it matches escalation and
     de-escalation alike. Axelrod (1984), tit for tat; Leng (1993), the reciprocating strategy; Huth (1988), firm
     but flexible deterrence; the ladder form is inspired by them (none gives this rule)."""
-    desired = np.minimum(faced, war_index - 1)
-    strike = (rung == war_index - 1) & (faced == war_index - 1) & attack_pays(war, cost, u_base)
-    desired = np.where(strike, war_index, desired)
-    return next_rung(rung, guard(desired, attackable, attacked, war_index, baseline_rung))
+    w = row.war_index
+    desired = np.minimum(row.faced, w - 1)
+    strike = (row.rung == w - 1) & (row.faced == w - 1) & attack_pays(row.war, row.cost, row.u_base)
+    desired = np.where(strike, w, desired)
+    return next_rung(row.rung, guard(desired, row.attackable, row.attacked, w, row.baseline_rung))
